@@ -1,0 +1,47 @@
+"""The navigation by role: one table, read by the base layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from .models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: tuple[str, ...]
+
+
+MENU: tuple[NavItem, ...] = (
+    NavItem("工作台", "home", "house", ()),
+    NavItem("问题台账", "ledger:problem_list", "journal-text", (Role.OFFICE, Role.LEADER, Role.ADMIN)),
+    NavItem("待核查", "ledger:review_queue", "clipboard-check", (Role.OFFICE,)),
+    NavItem("本单位待办", "ledger:my_tasks", "list-check", (Role.LIAISON,)),
+    NavItem("回头看", "ledger:lookback_list", "arrow-counterclockwise", (Role.OFFICE,)),
+    NavItem("台账导入", "ledger:import_start", "file-earmark-arrow-up", (Role.OFFICE, Role.ADMIN)),
+    NavItem("专项行动", "campaigns:campaign_list", "flag", (Role.OFFICE, Role.ADMIN)),
+    NavItem("单位", "units:unit_tree", "diagram-3", (Role.ADMIN, Role.OFFICE, Role.LEADER, Role.LIAISON)),
+    NavItem("用户", "units:user_list", "people", (Role.ADMIN,)),
+    NavItem("名册导入", "units:import_start", "cloud-upload", (Role.ADMIN,)),
+    NavItem("操作日志", "units:audit_list", "clock-history", (Role.ADMIN,)),
+)
+
+
+def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    items = []
+    for item in MENU:
+        if item.roles and not user.has_role(*item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # a page not installed in this build
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items
