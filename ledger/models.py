@@ -1,0 +1,295 @@
+"""The 问题台账: problems, measures, progress with evidence, transitions, review rounds, look-back checks.
+
+`status` fields are written only by `ledger.workflow`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from campaigns.models import Campaign, Category, Source
+from units.models import Unit, paths_q, scope_paths
+
+
+class ProblemStatus(models.TextChoices):
+    DRAFT = "draft", "待分派"
+    IN_PROGRESS = "in_progress", "整改中"
+    PENDING_REVIEW = "pending_review", "待核查"
+    CLOSED = "closed", "已销号"
+    VOIDED = "voided", "已作废"
+
+
+OPEN_STATUSES = (ProblemStatus.DRAFT, ProblemStatus.IN_PROGRESS, ProblemStatus.PENDING_REVIEW)
+
+
+class RectificationType(models.TextChoices):
+    IMMEDIATE = "immediate", "立行立改"
+    TIME_LIMITED = "time_limited", "限期整改"
+    LONG_TERM = "long_term", "长期坚持"
+
+
+class MeasureStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未启动"
+    IN_PROGRESS = "in_progress", "推进中"
+    DONE = "done", "已完成"
+
+
+class Light(models.TextChoices):
+    RED = "red", "逾期"
+    YELLOW = "yellow", "临期"
+    GREEN = "green", "正常"
+    NONE = "none", "—"
+
+
+class ProblemQuerySet(models.QuerySet["Problem"]):
+    def visible_to(self, user: Any) -> ProblemQuerySet:
+        """Office and admin: everything. Others: problems whose lead unit, a co-unit or a measure's unit lies in
+        their subtrees; drafts (not yet assigned) stay with the office."""
+        paths = scope_paths(user)
+        if paths is None:
+            return self.all()
+        if not paths:
+            return self.none()
+        co = Problem.co_units.through.objects.filter(problem=OuterRef("pk")).filter(paths_q("unit__path", paths))
+        meas = Measure.objects.filter(problem=OuterRef("pk")).filter(paths_q("unit__path", paths))
+        return self.exclude(status=ProblemStatus.DRAFT).filter(
+            paths_q("lead_unit__path", paths) | Exists(co) | Exists(meas)
+        )
+
+    def open(self) -> ProblemQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Problem(models.Model):
+    campaign = models.ForeignKey(Campaign, verbose_name="专项行动", on_delete=models.PROTECT, related_name="problems")
+    seq = models.PositiveIntegerField("序号")
+    number = models.CharField("编号", max_length=48, unique=True)
+    summary = models.CharField("问题概述", max_length=300)
+    description = models.TextField("具体表现", blank=True)
+    source = models.ForeignKey(Source, verbose_name="问题来源", null=True, blank=True, on_delete=models.PROTECT)
+    category = models.ForeignKey(Category, verbose_name="问题类别", null=True, blank=True, on_delete=models.PROTECT)
+    discovered_on = models.DateField("发现日期", null=True, blank=True)
+    found_by = models.ForeignKey(
+        Unit, verbose_name="发现单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        Unit, verbose_name="牵头单位", null=True, blank=True, on_delete=models.PROTECT, related_name="led_problems"
+    )
+    co_units = models.ManyToManyField(Unit, verbose_name="配合单位", blank=True, related_name="co_problems")
+    responsible_leader = models.CharField("责任领导", max_length=100, blank=True)
+    responsible_person = models.CharField("责任人", max_length=100, blank=True)
+    rectification_type = models.CharField(
+        "整改类型", max_length=16, choices=RectificationType.choices, default=RectificationType.TIME_LIMITED
+    )
+    deadline = models.DateField("整改时限", null=True, blank=True, help_text="长期坚持的问题可不填")
+    status = models.CharField(
+        "状态", max_length=16, choices=ProblemStatus.choices, default=ProblemStatus.DRAFT, editable=False
+    )
+    # 阶段性销号: a long-term problem signed off for its current stage; it stays 长期坚持 in reports.
+    stage_closed = models.BooleanField("阶段性销号", default=False, editable=False)
+    closed_at = models.DateTimeField("销号时间", null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProblemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "问题"
+        verbose_name_plural = "问题"
+        ordering = ["campaign_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "seq"], name="unique_problem_seq")]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="problem_status_deadline_idx"),
+            models.Index(fields=["lead_unit", "status"], name="problem_unit_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.summary}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Measure(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="measures")
+    seq = models.PositiveSmallIntegerField("序号", default=1)
+    content = models.TextField("整改措施")
+    unit = models.ForeignKey(Unit, verbose_name="责任单位", on_delete=models.PROTECT, related_name="measures")
+    responsible_person = models.CharField("责任人", max_length=100, blank=True)
+    deadline = models.DateField("完成时限", null=True, blank=True)
+    is_long_term = models.BooleanField("长期坚持", default=False)
+    status = models.CharField(
+        "状态", max_length=16, choices=MeasureStatus.choices, default=MeasureStatus.NOT_STARTED, editable=False
+    )
+    completed_on = models.DateField("完成日期", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "整改措施"
+        verbose_name_plural = "整改措施"
+        ordering = ["problem_id", "seq", "id"]
+
+    def __str__(self) -> str:
+        return self.content[:60]
+
+
+class ProgressEntry(models.Model):
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="progress_entries")
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="progress_entries")
+    on = models.DateField("日期")
+    text = models.TextField("整改进展")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改进展"
+        verbose_name_plural = "整改进展"
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.text[:40]}"
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    today = timezone.localdate()
+    return f"evidence/{today:%Y/%m}/{instance.problem_id}/{filename}"
+
+
+class Evidence(models.Model):
+    """佐证材料. Stored outside any public URL; downloaded only through a scoped view."""
+
+    progress = models.ForeignKey(ProgressEntry, on_delete=models.CASCADE, related_name="evidence")
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to, max_length=300)
+    original_name = models.CharField("文件名", max_length=255)
+    size = models.PositiveIntegerField("大小")
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TransitionAction(models.TextChoices):
+    CREATE = "create", "录入"
+    IMPORT = "import", "导入"
+    ASSIGN = "assign", "分派"
+    APPLY = "apply", "申请销号"
+    APPROVE = "approve", "核查通过"
+    STAGE_APPROVE = "stage_approve", "阶段性销号"
+    RETURN = "return", "退回"
+    REOPEN = "reopen", "重新打开"
+    VOID = "void", "作废"
+
+
+class Transition(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField("操作", max_length=16, choices=TransitionAction.choices)
+    from_status = models.CharField("原状态", max_length=16, choices=ProblemStatus.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=16, choices=ProblemStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", db_index=True)
+    reason = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "流转记录"
+        verbose_name_plural = "流转记录"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReviewDecision(models.TextChoices):
+    PENDING = "pending", "待核查"
+    APPROVED = "approved", "通过"
+    STAGE_APPROVED = "stage_approved", "阶段性销号"
+    RETURNED = "returned", "退回"
+
+
+class ReviewRound(models.Model):
+    """One application for sign-off and the office's verdict on it."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="review_rounds")
+    round_no = models.PositiveSmallIntegerField("轮次")
+    summary = models.TextField("整改情况")
+    evidence_count = models.PositiveIntegerField("佐证材料数", default=0)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField("申请时间")
+    decision = models.CharField(
+        "核查结果", max_length=16, choices=ReviewDecision.choices, default=ReviewDecision.PENDING
+    )
+    opinion = models.TextField("核查意见", blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("核查时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "核查轮次"
+        verbose_name_plural = "核查轮次"
+        ordering = ["problem_id", "round_no"]
+        constraints = [models.UniqueConstraint(fields=["problem", "round_no"], name="unique_review_round")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} 第{self.round_no}轮"
+
+
+class LookbackResult(models.TextChoices):
+    PENDING = "pending", "待检查"
+    CONSOLIDATED = "consolidated", "巩固"
+    RELAPSED = "relapsed", "反弹"
+
+
+class LookbackCheck(models.Model):
+    """回头看: a closed problem drawn into a sample and checked again."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="lookbacks")
+    batch = models.CharField("抽查批次", max_length=100)
+    method = models.CharField("抽取方式", max_length=100, blank=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    drawn_at = models.DateTimeField("抽取时间", auto_now_add=True)
+    result = models.CharField("检查结果", max_length=16, choices=LookbackResult.choices, default=LookbackResult.PENDING)
+    finding = models.TextField("检查情况", blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField("检查时间", null=True, blank=True)
+    reopen_transition = models.OneToOneField(
+        Transition, null=True, blank=True, on_delete=models.SET_NULL, related_name="lookback"
+    )
+
+    class Meta:
+        verbose_name = "回头看检查"
+        verbose_name_plural = "回头看检查"
+        ordering = ["-drawn_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.problem_id}"

@@ -1,0 +1,196 @@
+"""Writes to the ledger other than status changes (those are `ledger.workflow`'s): validated, atomic, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from units.audit import Action, audit_record, diff_fields
+from units.models import Unit
+
+from . import workflow
+from .models import Evidence, Measure, Problem, ProgressEntry, RectificationType
+
+PROBLEM_FIELDS = (
+    "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "responsible_leader",
+    "responsible_person", "rectification_type", "deadline",
+)
+MEASURE_FIELDS = ("content", "unit", "responsible_person", "deadline", "is_long_term")
+
+EVIDENCE_EXTENSIONS = {
+    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".et", ".ofd",
+}
+EVIDENCE_MAX_BYTES = getattr(settings, "EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+
+
+def next_problem_number(campaign: Campaign) -> tuple[int, str]:
+    """Hand out the campaign's next number under a row lock: ZF2022-0001, ZF2022-0002, …"""
+    c = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    c.last_problem_seq += 1
+    c.save(update_fields=["last_problem_seq"])
+    campaign.last_problem_seq = c.last_problem_seq
+    return c.last_problem_seq, f"{c.code}-{c.last_problem_seq:04d}"
+
+
+def _check_campaign_refs(campaign: Campaign, values: dict[str, Any]) -> None:
+    src, cat = values.get("source"), values.get("category")
+    if src is not None and src.campaign_id != campaign.pk:
+        raise ValidationError({"source": "问题来源不属于该专项行动。"})
+    if cat is not None and cat.campaign_id != campaign.pk:
+        raise ValidationError({"category": "问题类别不属于该专项行动。"})
+    if values.get("rectification_type") not in (None, *RectificationType.values):
+        raise ValidationError({"rectification_type": "未知的整改类型。"})
+
+
+@transaction.atomic
+def problem_create(
+    *, campaign: Campaign, by: Any, summary: str, co_units: Iterable[Unit] = (), imported: bool = False,
+    ip: str | None = None, **values: Any,
+) -> Problem:
+    unknown = set(values) - set(PROBLEM_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown problem fields: {sorted(unknown)}")
+    _check_campaign_refs(campaign, values)
+    seq, number = next_problem_number(campaign)
+    problem = Problem(campaign=campaign, seq=seq, number=number, summary=summary.strip(), created_by=by, **values)
+    problem.full_clean(exclude=["created_by"])
+    problem.save()
+    problem.co_units.set(list(co_units))
+    workflow.record_creation(problem=problem, by=by, imported=imported, ip=ip)
+    audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=problem, ip=ip,
+                 changes={"number": number, "summary": problem.summary})
+    return problem
+
+
+@transaction.atomic
+def problem_update(
+    *, problem: Problem, by: Any, co_units: Iterable[Unit] | None = None, ip: str | None = None, **values: Any
+) -> Problem:
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if not workflow.is_office(by):
+        raise workflow.WorkflowError("只有作风办可以修改问题。")
+    if not problem.is_open:
+        raise workflow.WorkflowError(f"问题 {problem.number} 当前状态为“{problem.get_status_display()}”，不能修改。")
+    unknown = set(values) - set(PROBLEM_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown problem fields: {sorted(unknown)}")
+    _check_campaign_refs(problem.campaign, values)
+    changes = diff_fields(problem, values)
+    for k, v in values.items():
+        setattr(problem, k, v)
+    problem.full_clean(exclude=["created_by"])
+    problem.save()
+    if co_units is not None:
+        new = sorted(u.pk for u in co_units)
+        old = list(problem.co_units.all())
+        if new != sorted(u.pk for u in old):
+            changes["co_units"] = [[str(u) for u in old], [str(u) for u in co_units]]
+            problem.co_units.set(list(co_units))
+    if changes:
+        audit_record(action=Action.UPDATE, actor=by, obj=problem, changes=changes, ip=ip)
+    return problem
+
+
+@transaction.atomic
+def measure_create(
+    *, problem: Problem, by: Any, content: str, unit: Unit, responsible_person: str = "",
+    deadline: dt.date | None = None, is_long_term: bool = False, imported: bool = False, ip: str | None = None,
+) -> Measure:
+    problem = Problem.objects.select_for_update().select_related("lead_unit").get(pk=problem.pk)
+    if not imported and not workflow.can_manage_measures(by, problem):
+        raise workflow.WorkflowError("当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError({"content": "请填写整改措施内容。"})
+    if not is_long_term and deadline is None:
+        raise ValidationError({"deadline": "请填写完成时限，或勾选“长期坚持”。"})
+    seq = (problem.measures.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+    m = Measure.objects.create(
+        problem=problem, seq=seq, content=content, unit=unit, responsible_person=responsible_person.strip(),
+        deadline=deadline, is_long_term=is_long_term,
+    )
+    audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=m, ip=ip,
+                 changes={"problem": problem.number, "content": content[:100], "unit": str(unit)})
+    return m
+
+
+@transaction.atomic
+def measure_update(*, measure: Measure, by: Any, ip: str | None = None, **values: Any) -> Measure:
+    measure = Measure.objects.select_for_update().select_related("problem__lead_unit").get(pk=measure.pk)
+    if not workflow.can_manage_measures(by, measure.problem):
+        raise workflow.WorkflowError("当前不能修改该措施。")
+    unknown = set(values) - set(MEASURE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown measure fields: {sorted(unknown)}")
+    changes = diff_fields(measure, values)
+    for k, v in values.items():
+        setattr(measure, k, v)
+    if not measure.is_long_term and measure.deadline is None:
+        raise ValidationError({"deadline": "请填写完成时限，或勾选“长期坚持”。"})
+    measure.save()
+    if changes:
+        audit_record(action=Action.UPDATE, actor=by, obj=measure, changes=changes, ip=ip)
+    return measure
+
+
+def validate_evidence_file(f: UploadedFile) -> None:
+    name = f.name or ""
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in EVIDENCE_EXTENSIONS:
+        raise ValidationError(f"文件“{name}”的类型不支持，请上传 PDF、图片、Word 或 Excel 文件。")
+    if f.size and f.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            f"文件“{name}”大小为 {f.size / 1024 / 1024:.1f} MB，超过 {EVIDENCE_MAX_BYTES // 1024 // 1024} MB 的限制。"
+        )
+    if not f.size:
+        raise ValidationError(f"文件“{name}”是空文件。")
+
+
+@transaction.atomic
+def progress_add(
+    *, measure: Measure, by: Any, text: str, on: dt.date | None = None, files: Sequence[UploadedFile] = (),
+    mark_status: str | None = None, imported: bool = False, ip: str | None = None,
+) -> ProgressEntry:
+    """A dated progress entry on a measure, with evidence files; optionally moves the measure's status."""
+    measure = Measure.objects.select_related("problem__lead_unit", "problem__campaign", "unit").get(pk=measure.pk)
+    if not imported and not workflow.can_record_progress(by, measure):
+        raise workflow.WorkflowError("当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "请填写整改进展。"})
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"on": "进展日期不能晚于今天。"})
+    for f in files:
+        validate_evidence_file(f)
+    entry = ProgressEntry.objects.create(measure=measure, problem=measure.problem, on=on, text=text, created_by=by)
+    for f in files:
+        Evidence.objects.create(
+            progress=entry, problem=measure.problem, file=f, original_name=os.path.basename(f.name or "")[:255],
+            size=f.size or 0, content_type=getattr(f, "content_type", "") or "", uploaded_by=by,
+        )
+    if mark_status and mark_status != measure.status and not imported:
+        workflow.measure_set_status(measure=measure, by=by, status=mark_status, ip=ip)
+    audit_record(action=Action.CREATE, actor=by, obj=entry, ip=ip,
+                 changes={"measure": str(measure), "text": text[:100], "files": [f.name for f in files]})
+    return entry
+
+
+__all__ = [
+    "measure_create",
+    "measure_update",
+    "next_problem_number",
+    "problem_create",
+    "problem_update",
+    "progress_add",
+    "validate_evidence_file",
+]

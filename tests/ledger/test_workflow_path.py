@@ -1,0 +1,52 @@
+"""The whole happy path and a relapse, through the services the views call."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger import lookback, services, workflow
+from ledger.models import MeasureStatus, ProblemStatus, ReviewDecision, TransitionAction
+from tests.ledger.factories import CampaignFactory, make_problem
+
+
+@pytest.mark.smoke
+def test_problem_goes_from_draft_to_closed_and_back_by_lookback(people, county):
+    campaign = CampaignFactory(code="ZF2022")
+    p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
+    assert p.number == "ZF2022-0001" and p.status == ProblemStatus.DRAFT
+
+    workflow.assign(problem=p, by=people.office, co_units=[county.finance])
+    m1 = services.measure_create(problem=p, by=people.liaison, content="建立首问负责制", unit=county.education,
+                                 deadline=p.deadline)
+    m2 = services.measure_create(problem=p, by=people.liaison, content="配合落实经费", unit=county.finance,
+                                 is_long_term=True)
+    services.progress_add(measure=m1, by=people.liaison, text="制度已印发", mark_status=MeasureStatus.DONE)
+    with pytest.raises(workflow.WorkflowError, match="措施2"):
+        workflow.apply(problem=p, by=people.liaison, summary="已整改")
+    # the co-unit's liaison records progress on the measure given to their unit
+    services.progress_add(measure=m2, by=people.sibling_liaison, text="阶段目标完成", mark_status=MeasureStatus.DONE)
+    # but may not apply for the lead unit
+    with pytest.raises(workflow.WorkflowError):
+        workflow.apply(problem=p, by=people.sibling_liaison, summary="已整改")
+    workflow.apply(problem=p, by=people.liaison, summary="两项措施均已完成")
+    with pytest.raises(workflow.WorkflowError, match="核查意见"):
+        workflow.return_(problem=p, by=people.office, opinion="  ")
+    workflow.return_(problem=p, by=people.office, opinion="佐证材料不足")
+    workflow.apply(problem=p, by=people.liaison, summary="补充了佐证材料")
+    with pytest.raises(workflow.WorkflowError, match="作风办"):
+        workflow.approve(problem=p, by=people.liaison)
+    workflow.approve(problem=p, by=people.office, opinion="同意销号")
+    p.refresh_from_db()
+    assert p.status == ProblemStatus.CLOSED and p.closed_at is not None
+    assert [r.decision for r in p.review_rounds.all()] == [ReviewDecision.RETURNED, ReviewDecision.APPROVED]
+
+    [check] = lookback.lookback_draw(campaign=campaign, by=people.office, batch="第一批", count=5, seed=1)
+    lookback.lookback_record(check=check, by=people.office, result="relapsed", finding="窗口又出现脱岗")
+    p.refresh_from_db()
+    check.refresh_from_db()
+    assert p.status == ProblemStatus.IN_PROGRESS and p.closed_at is None
+    assert check.reopen_transition is not None and "脱岗" in check.reopen_transition.reason
+    assert [t.action for t in p.transitions.all()] == [
+        TransitionAction.CREATE, TransitionAction.ASSIGN, TransitionAction.APPLY, TransitionAction.RETURN,
+        TransitionAction.APPLY, TransitionAction.APPROVE, TransitionAction.REOPEN,
+    ]
