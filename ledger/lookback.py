@@ -66,7 +66,7 @@ def lookback_record(
     *, check: LookbackCheck, by: Any, result: str, finding: str = "", ip: str | None = None
 ) -> LookbackCheck:
     """巩固 closes the check; 反弹 also reopens the problem, and the reopening links back to this check."""
-    check = LookbackCheck.objects.select_for_update().select_related("problem").get(pk=check.pk)
+    check = LookbackCheck.objects.select_for_update(of=("self",)).select_related("problem").get(pk=check.pk)
     if not workflow.is_office(by):
         raise workflow.WorkflowError("只有作风办可以记录回头看结果。")
     if check.result != LookbackResult.PENDING:

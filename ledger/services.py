@@ -105,7 +105,7 @@ def measure_create(
     *, problem: Problem, by: Any, content: str, unit: Unit, responsible_person: str = "",
     deadline: dt.date | None = None, is_long_term: bool = False, imported: bool = False, ip: str | None = None,
 ) -> Measure:
-    problem = Problem.objects.select_for_update().select_related("lead_unit").get(pk=problem.pk)
+    problem = Problem.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=problem.pk)
     if not imported and not workflow.can_manage_measures(by, problem):
         raise workflow.WorkflowError("当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
     content = (content or "").strip()
@@ -125,7 +125,7 @@ def measure_create(
 
 @transaction.atomic
 def measure_update(*, measure: Measure, by: Any, ip: str | None = None, **values: Any) -> Measure:
-    measure = Measure.objects.select_for_update().select_related("problem__lead_unit").get(pk=measure.pk)
+    measure = Measure.objects.select_for_update(of=("self",)).select_related("problem__lead_unit").get(pk=measure.pk)
     if not workflow.can_manage_measures(by, measure.problem):
         raise workflow.WorkflowError("当前不能修改该措施。")
     unknown = set(values) - set(MEASURE_FIELDS)
