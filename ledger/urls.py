@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from .import_urls import urlpatterns as import_urlpatterns
 
 app_name = "ledger"
-urlpatterns: list = []
+urlpatterns: list = [*import_urlpatterns]
