@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -232,3 +233,60 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class ImportJob(models.Model):
+    """One uploaded Excel file on its way in: uploaded → previewed (row by row) → applied, all or nothing."""
+
+    class Kind(models.TextChoices):
+        UNITS = "units", "单位名册"
+        USERS = "users", "人员名册"
+        LEDGER = "ledger", "问题台账"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "已上传"
+        PREVIEWING = "previewing", "预检中"
+        PREVIEWED = "previewed", "待确认"
+        APPLYING = "applying", "导入中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("导入类型", max_length=16, choices=Kind.choices)
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    original_name = models.CharField("原文件名", max_length=255)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0, validators=[MaxValueValidator(100)])
+    total_rows = models.PositiveIntegerField("行数", default=0)
+    # RosterReport.to_json() (or the ledger's equivalent): the preview, then the result of the import.
+    report = models.JSONField("预检与导入结果", default=dict, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    options = models.JSONField("导入参数", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.PREVIEWING, self.Status.APPLYING)
+
+    @property
+    def can_apply(self) -> bool:
+        """Only a previewed job whose preview found no error may be confirmed."""
+        counts = self.report.get("counts") or {}
+        return (
+            self.status == self.Status.PREVIEWED
+            and not self.report.get("file_errors")
+            and not counts.get("error")
+            and bool(self.report)
+        )
