@@ -1,0 +1,479 @@
+"""The unit tree, unit detail, user list, audit log and the shell: who may open what, and what each one sees."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.template.loader import get_template
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+from tests.factories import UnitFactory
+from units.models import AuditEntry, Role, Unit, User
+from units.services import unit_update
+
+
+@pytest.fixture(autouse=True)
+def _passwords_saved(people):
+    # UserFactory sets the password after the insert and skips the second save; without the stored hash
+    # every session of these users would be dropped as tampered with.
+    for user in vars(people).values():
+        user.save(update_fields=["password"])
+
+
+def login(client, user):
+    # The first backend (django-axes) only guards; the model backend is the one that loads users.
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def tree_codes(response) -> set[str]:
+    return set(re.findall(r'data-unit-code="([^"]+)"', response.content.decode()))
+
+
+# ---------------------------------------------------------------- access matrix
+
+ADMIN_PAGES = ["units:user_list", "units:audit_list"]
+ANY_ROLE_PAGES = ["units:unit_tree"]
+
+
+@pytest.mark.parametrize("name", ["home", *ANY_ROLE_PAGES, *ADMIN_PAGES])
+def test_anonymous_is_sent_to_login(client, people, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.parametrize("name", ["units:unit_detail", "units:unit_toggle_active"])
+def test_anonymous_is_sent_to_login_from_unit_pages(client, county, name):
+    response = client.get(reverse(name, args=[county.education.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", [*ANY_ROLE_PAGES, *ADMIN_PAGES])
+def test_outsider_without_role_is_refused(client, people, name):
+    response = login(client, people.outsider).get(reverse(name))
+    assert response.status_code == 403
+    assert "无权访问" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["office", "liaison", "leader"])
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_admin_pages_refuse_other_roles(client, people, who, name):
+    response = login(client, getattr(people, who)).get(reverse(name))
+    assert response.status_code == 403
+    assert "您没有访问此页面的权限" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_admin_pages_open_for_admin(client, people, name):
+    assert login(client, people.admin).get(reverse(name)).status_code == 200
+
+
+def test_outsider_sees_a_home_page_that_explains(client, people):
+    response = login(client, people.outsider).get(reverse("home"))
+    assert response.status_code == 200
+    assert "尚未分配角色" in response.content.decode()
+
+
+# ---------------------------------------------------------------- shell and navigation
+
+
+def nav_labels(response) -> list[str]:
+    html = response.content.decode()
+    menu = html.split('data-testid="nav-menu"', 1)[1].split("</ul>", 1)[0]
+    links = re.findall(r'<a class="nav-link[^"]*"[^>]*>(.*?)</a>', menu, re.S)
+    return [re.sub(r"<[^>]+>", "", m).strip() for m in links]
+
+
+def test_layout_shows_name_unit_roles_and_account_links(client, people):
+    html = login(client, people.liaison).get(reverse("home")).content.decode()
+    assert "整改台账" in html
+    assert "教体局联络员" in html
+    assert "教体局" in html  # the unit's short name
+    assert "联络员" in html
+    assert reverse("password_change") in html
+    assert f'action="{reverse("logout")}"' in html and 'method="post"' in html
+
+
+def test_menu_by_role(client, people):
+    admin_menu = nav_labels(login(client, people.admin).get(reverse("home")))
+    assert {"工作台", "单位", "用户", "操作日志"} <= set(admin_menu)
+
+    liaison_menu = nav_labels(login(client, people.liaison).get(reverse("home")))
+    assert "单位" in liaison_menu
+    assert not {"用户", "操作日志", "名册导入"} & set(liaison_menu)
+
+    leader_menu = nav_labels(login(client, people.leader).get(reverse("home")))
+    assert "单位" in leader_menu and "用户" not in leader_menu
+
+
+def test_current_page_is_marked_in_menu(client, people):
+    html = login(client, people.admin).get(reverse("units:unit_tree")).content.decode()
+    assert re.search(r'class="nav-link active" href="/units/"', html)
+
+
+def test_home_quick_links_follow_the_menu(client, people):
+    html = login(client, people.admin).get(reverse("home")).content.decode()
+    quick = html.split('data-testid="quick-links"', 1)[1]
+    assert reverse("units:user_list") in quick
+
+
+def test_no_inline_scripts(client, people):
+    html = login(client, people.admin).get(reverse("units:unit_tree")).content.decode()
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts
+    assert all("src=" in attrs and not body.strip() for attrs, body in scripts)
+    assert "cdn" not in html.lower()
+
+
+# ---------------------------------------------------------------- unit tree
+
+
+def test_admin_tree_has_every_unit_nested(client, people, county):
+    response = login(client, people.admin).get(reverse("units:unit_tree"))
+    assert tree_codes(response) == set(Unit.objects.values_list("code", flat=True))
+    html = response.content.decode()
+    # The school is nested inside the education bureau's group.
+    edu = html.index('data-unit-code="JTJ"')
+    school = html.index('data-unit-code="YZ"')
+    finance = html.index('data-unit-code="CZJ"')
+    assert edu < school
+    assert "</details>" in html[school:finance]
+
+
+def _unit_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return [q for q in ctx.captured_queries if "units_unit" in q["sql"]]
+
+
+def test_tree_reads_units_in_a_fixed_number_of_queries(client, people, county):
+    client = login(client, people.admin)
+    baseline = len(_unit_queries(client, reverse("units:unit_tree")))
+    for _ in range(10):
+        UnitFactory(parent=county.village)
+    assert len(_unit_queries(client, reverse("units:unit_tree"))) == baseline
+
+
+def test_liaison_tree_is_own_subtree(client, people):
+    response = login(client, people.liaison).get(reverse("units:unit_tree"))
+    assert tree_codes(response) == {"JTJ", "YZ"}
+    assert "县财政局" not in response.content.decode()
+
+
+def test_leader_tree_is_own_subtree_plus_overseen(client, people):
+    response = login(client, people.leader).get(reverse("units:unit_tree"))
+    assert tree_codes(response) == {"CZJ", "CGJD", "HPSQ"}
+
+
+def test_office_tree_is_everything(client, people):
+    response = login(client, people.office).get(reverse("units:unit_tree"))
+    assert tree_codes(response) == set(Unit.objects.values_list("code", flat=True))
+
+
+def test_tree_search_highlights_and_expands_ancestors(client, people, county):
+    response = login(client, people.admin).get(reverse("units:unit_tree"), {"q": "一高"})
+    html = response.content.decode()
+    assert "<mark>一高</mark>" in html
+    assert re.search(r'<strong data-testid="match-count">1</strong>', html)
+    # The education bureau, the school's parent, is open; the township (no match below) is closed.
+    assert re.search(r'<details class="unit-node" open data-unit-code="JTJ"', html)
+    assert re.search(r'<details class="unit-node" data-unit-code="CGJD"', html)
+
+
+def test_tree_search_by_code_and_short_name(client, people):
+    client = login(client, people.admin)
+    html = client.get(reverse("units:unit_tree"), {"q": "hpsq"}).content.decode()
+    assert "<mark>HPSQ</mark>" in html
+    assert re.search(r'<details class="unit-node" open data-unit-code="CGJD"', html)
+    html = client.get(reverse("units:unit_tree"), {"q": "教体"}).content.decode()
+    assert "<mark>教体</mark>" in html
+
+
+def test_tree_search_escapes_input(client, people):
+    html = login(client, people.admin).get(reverse("units:unit_tree"), {"q": "<script>"}).content.decode()
+    assert "<script>" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+    assert "没有找到" in html
+
+
+def test_tree_search_stays_in_scope(client, people):
+    response = login(client, people.liaison).get(reverse("units:unit_tree"), {"q": "财政"})
+    assert "没有找到" in response.content.decode()
+    assert tree_codes(response) == {"JTJ", "YZ"}
+
+
+def test_tree_shows_kind_code_and_inactive_badge(client, people, county):
+    county.education_school.is_active = False
+    county.education_school.save()
+    html = login(client, people.admin).get(reverse("units:unit_tree")).content.decode()
+    assert "事业单位" in html and "乡镇街道" in html
+    assert "<code class=\"unit-code\">YZ</code>" in html
+    assert "停用" in html
+
+
+def test_tree_sorts_siblings_by_sort_order(client, people, county):
+    unit_update(unit=county.town, by=people.admin, sort_order=-1)
+    html = login(client, people.admin).get(reverse("units:unit_tree")).content.decode()
+    assert html.index('data-unit-code="CGJD"') < html.index('data-unit-code="ZFB"')
+
+
+def test_only_admin_gets_unit_toggle_links(client, people, county):
+    url = reverse("units:unit_toggle_active", args=[county.education.pk])
+    assert url in login(client, people.admin).get(reverse("units:unit_tree")).content.decode()
+    assert url not in login(client, people.office).get(reverse("units:unit_tree")).content.decode()
+
+
+# ---------------------------------------------------------------- unit detail
+
+
+def test_unit_detail_in_scope(client, people, county):
+    response = login(client, people.liaison).get(reverse("units:unit_detail", args=[county.education.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "县教育体育局" in html and "县第一高级中学" in html and "教体局联络员" in html
+
+
+def test_unit_detail_out_of_scope_is_404(client, people, county):
+    client = login(client, people.liaison)
+    for unit in (county.finance, county.root, county.town):
+        response = client.get(reverse("units:unit_detail", args=[unit.pk]))
+        assert response.status_code == 404
+        assert "页面不存在" in response.content.decode()
+    assert client.get(reverse("units:unit_detail", args=[999999])).status_code == 404
+
+
+def test_unit_detail_breadcrumb_stops_at_scope(client, people, county):
+    url = reverse("units:unit_detail", args=[county.education_school.pk])
+    html = login(client, people.liaison).get(url).content.decode()
+    assert "示范县" not in html  # the root is outside the liaison's scope
+    assert reverse("units:unit_detail", args=[county.education.pk]) in html
+
+
+def test_leader_sees_overseen_unit_detail(client, people, county):
+    client = login(client, people.leader)
+    assert client.get(reverse("units:unit_detail", args=[county.village.pk])).status_code == 200
+    assert client.get(reverse("units:unit_detail", args=[county.education.pk])).status_code == 404
+
+
+def test_outsider_refused_unit_detail(client, people, county):
+    response = login(client, people.outsider).get(reverse("units:unit_detail", args=[county.village.pk]))
+    assert response.status_code == 403
+
+
+# ---------------------------------------------------------------- unit deactivate / reactivate
+
+
+def test_unit_deactivate_get_only_asks(client, people, county):
+    url = reverse("units:unit_toggle_active", args=[county.town.pk])
+    response = login(client, people.admin).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "确认停用" in html and 'method="post"' in html
+    assert "1 个启用中的下级单位" in html
+    county.town.refresh_from_db()
+    assert county.town.is_active
+
+
+def test_unit_deactivate_and_reactivate_by_post(client, people, county):
+    client = login(client, people.admin)
+    url = reverse("units:unit_toggle_active", args=[county.town.pk])
+    response = client.post(url, {"active": "0", "next": reverse("units:unit_tree")})
+    assert response.status_code == 302 and response["Location"] == reverse("units:unit_tree")
+    county.town.refresh_from_db()
+    assert not county.town.is_active
+    assert AuditEntry.objects.filter(action="deactivate", object_repr="城关街道", actor=people.admin).exists()
+
+    assert "确认启用" in client.get(url).content.decode()
+    client.post(url, {"active": "1"})
+    county.town.refresh_from_db()
+    assert county.town.is_active
+
+
+def test_unit_toggle_ignores_offsite_next(client, people, county):
+    url = reverse("units:unit_toggle_active", args=[county.town.pk])
+    response = login(client, people.admin).post(url, {"active": "0", "next": "https://evil.example/"})
+    assert response["Location"] == reverse("units:unit_detail", args=[county.town.pk])
+
+
+@pytest.mark.parametrize("who", ["office", "liaison", "leader", "outsider"])
+def test_unit_toggle_refused_for_non_admin(client, people, county, who):
+    client = login(client, getattr(people, who))
+    url = reverse("units:unit_toggle_active", args=[county.education.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"active": "0"}).status_code == 403
+    county.education.refresh_from_db()
+    assert county.education.is_active
+
+
+def test_unit_toggle_rejects_other_methods(client, people, county):
+    url = reverse("units:unit_toggle_active", args=[county.town.pk])
+    assert login(client, people.admin).put(url).status_code == 405
+
+
+# ---------------------------------------------------------------- user list
+
+
+def usernames(response) -> set[str]:
+    return {u.username for u in response.context["page_obj"]}
+
+
+def test_user_list_shows_everyone_to_admin(client, people):
+    response = login(client, people.admin).get(reverse("units:user_list"))
+    assert usernames(response) == set(User.objects.values_list("username", flat=True))
+    html = response.content.decode()
+    assert "教体局联络员" in html and "联络员" in html
+
+
+def test_user_list_filters(client, people, county):
+    client = login(client, people.admin)
+    url = reverse("units:user_list")
+    assert usernames(client.get(url, {"role": Role.LIAISON})) == {"liaison1", "liaison2"}
+    assert usernames(client.get(url, {"unit": county.town.pk})) == {"outsider"}  # the unit and its subtree
+    assert usernames(client.get(url, {"unit": county.finance.pk, "role": Role.LEADER})) == {"leader1"}
+    assert usernames(client.get(url, {"q": "财政局"})) == {"liaison2"}
+    people.office.is_active = False
+    people.office.save()
+    assert usernames(client.get(url, {"status": "inactive"})) == {"office1"}
+    assert "office1" not in usernames(client.get(url, {"status": "active"}))
+
+
+def test_user_list_bad_filter_shows_everything_and_says_so(client, people):
+    response = login(client, people.admin).get(reverse("units:user_list"), {"role": "boss"})
+    assert response.status_code == 200
+    assert "筛选条件有误" in response.content.decode()
+
+
+def test_user_list_paginates_25(client, people, county):
+    for i in range(30):
+        User.objects.create(username=f"bulk{i:02d}", full_name=f"批量{i}", unit=county.education)
+    client = login(client, people.admin)
+    first = client.get(reverse("units:user_list"))
+    assert len(first.context["page_obj"]) == 25
+    html = first.content.decode()
+    assert "下一页" in html and "共 36 条" in html
+    second = client.get(reverse("units:user_list"), {"page": 2, "role": ""})
+    assert len(second.context["page_obj"]) == 11
+    assert "上一页" in second.content.decode()
+
+
+# ---------------------------------------------------------------- user deactivate / reset password
+
+
+def test_user_deactivate_asks_then_posts(client, people):
+    client = login(client, people.admin)
+    url = reverse("units:user_toggle_active", args=[people.liaison.pk])
+    assert "确认停用" in client.get(url).content.decode()
+    people.liaison.refresh_from_db()
+    assert people.liaison.is_active
+
+    response = client.post(url, {"active": "0"})
+    assert response.status_code == 302
+    people.liaison.refresh_from_db()
+    assert not people.liaison.is_active
+    client.post(url, {"active": "1"})
+    people.liaison.refresh_from_db()
+    assert people.liaison.is_active
+
+
+def test_admin_cannot_deactivate_self(client, people):
+    client = login(client, people.admin)
+    url = reverse("units:user_toggle_active", args=[people.admin.pk])
+    assert "不能停用自己的账号" in client.get(url).content.decode()
+    response = client.post(url, {"active": "0"}, follow=True)
+    assert "不能停用自己的账号" in response.content.decode()
+    people.admin.refresh_from_db()
+    assert people.admin.is_active
+
+
+def test_deactivated_user_cannot_log_in(client, people):
+    login(client, people.admin).post(reverse("units:user_toggle_active", args=[people.liaison.pk]), {"active": "0"})
+    client.logout()
+    response = client.post(reverse("login"), {"username": "liaison1", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_reset_password_shows_one_time_password_once(client, people):
+    client = login(client, people.admin)
+    url = reverse("units:user_reset_password", args=[people.liaison.pk])
+    assert "确认重置" in client.get(url).content.decode()
+    assert people.liaison.check_password(PASSWORD)
+
+    response = client.post(url)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    password = response.context["password"]
+    assert password in response.content.decode()
+    people.liaison.refresh_from_db()
+    assert people.liaison.check_password(password)
+    assert people.liaison.must_change_password
+    assert password not in str(list(AuditEntry.objects.values_list("changes", "note")))
+
+    # It is not shown again anywhere.
+    assert password not in client.get(reverse("units:user_list")).content.decode()
+    assert password not in client.get(reverse("units:audit_list")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["office", "liaison", "leader", "outsider"])
+def test_user_actions_refused_for_non_admin(client, people, who):
+    client = login(client, getattr(people, who))
+    for name in ("units:user_toggle_active", "units:user_reset_password"):
+        url = reverse(name, args=[people.sibling_liaison.pk])
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"active": "0"}).status_code == 403
+    people.sibling_liaison.refresh_from_db()
+    assert people.sibling_liaison.is_active and people.sibling_liaison.check_password(PASSWORD)
+
+
+def test_user_action_on_unknown_user_is_404(client, people):
+    response = login(client, people.admin).get(reverse("units:user_toggle_active", args=[999999]))
+    assert response.status_code == 404
+
+
+# ---------------------------------------------------------------- audit log
+
+
+def test_audit_list_filters_and_shows_changes(client, people, county):
+    unit_update(unit=county.finance, by=people.admin, short_name="财政")
+    client = login(client, people.admin)
+    response = client.get(reverse("units:audit_list"), {"action": "update"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert {e.action for e in response.context["page_obj"]} == {"update"}
+    assert "单位简称" in html and "财政局 → 财政" in html
+
+    response = client.get(reverse("units:audit_list"), {"actor": "管理员"})
+    assert response.context["page_obj"].paginator.count >= 1
+    response = client.get(reverse("units:audit_list"), {"actor": "无此人"})
+    assert response.context["page_obj"].paginator.count == 0
+
+
+def test_audit_list_date_filter(client, people, county):
+    unit_update(unit=county.finance, by=people.admin, short_name="财政")
+    AuditEntry.objects.update(at="2024-03-01T10:00:00+08:00")
+    client = login(client, people.admin)
+    url = reverse("units:audit_list")
+    assert client.get(url, {"date_from": "2024-03-01", "date_to": "2024-03-01"}).context["page_obj"].paginator.count
+    assert not client.get(url, {"date_from": "2024-03-02", "date_to": "2024-12-31"}).context["page_obj"].paginator.count
+    response = client.get(url, {"date_from": "2024-03-05", "date_to": "2024-03-01"})
+    assert "起始日期不能晚于截止日期" in response.content.decode()
+
+
+# ---------------------------------------------------------------- error pages
+
+
+def test_404_page_is_chinese(client, people):
+    response = login(client, people.admin).get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
+def test_500_page_renders_without_context():
+    html = get_template("500.html").render()
+    assert "系统出现错误" in html

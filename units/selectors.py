@@ -1,0 +1,212 @@
+"""Reads for the unit and user pages that are more than a filter. Every one starts from `visible_to`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import AuditEntry, Role, Unit, User, UserRole
+
+# (text, matched) pieces of a label, so templates can mark the matches without building HTML in Python.
+Parts = list[tuple[str, bool]]
+
+
+def highlight(text: str, query: str) -> Parts:
+    """Split `text` into pieces, flagging every case-insensitive occurrence of `query`."""
+    if not query or not text:
+        return [(text, False)]
+    parts: Parts = []
+    lowered, needle = text.lower(), query.lower()
+    start = 0
+    while True:
+        found = lowered.find(needle, start)
+        if found < 0:
+            break
+        if found > start:
+            parts.append((text[start:found], False))
+        parts.append((text[found : found + len(needle)], True))
+        start = found + len(needle)
+    if start < len(text):
+        parts.append((text[start:], False))
+    return parts
+
+
+@dataclass
+class TreeNode:
+    unit: Unit
+    children: list[TreeNode] = field(default_factory=list)
+    matched: bool = False
+    expanded: bool = False
+    name_parts: Parts = field(default_factory=list)
+    short_parts: Parts = field(default_factory=list)
+    code_parts: Parts = field(default_factory=list)
+
+
+@dataclass
+class TreeRow:
+    """One line of the tree, flattened in display order; `closes` counts the groups that end after it."""
+
+    node: TreeNode
+    depth: int
+    closes: int = 0
+
+    @property
+    def close_range(self) -> range:
+        return range(self.closes)
+
+
+@dataclass
+class UnitTree:
+    roots: list[TreeNode]
+    rows: list[TreeRow]
+    total: int
+    matches: int
+    query: str
+
+
+def _matches(unit: Unit, needle: str) -> bool:
+    return needle in unit.name.lower() or needle in unit.short_name.lower() or needle in unit.code.lower()
+
+
+def build_unit_tree(units: list[Unit], query: str = "") -> UnitTree:
+    """Nest units (ordered by path, so every parent comes before its children) into a forest.
+
+    A unit whose parent is not in the list (outside the viewer's scope) becomes a root. With a query,
+    matching units are flagged and every ancestor of a match is expanded; roots are expanded anyway.
+    """
+    query = query.strip()
+    needle = query.lower()
+    by_id: dict[int, TreeNode] = {}
+    roots: list[TreeNode] = []
+    matches = 0
+    for unit in units:
+        node = TreeNode(
+            unit=unit,
+            name_parts=highlight(unit.name, query),
+            short_parts=highlight(unit.short_name, query) if unit.short_name != unit.name else [],
+            code_parts=highlight(unit.code, query),
+        )
+        by_id[unit.pk] = node
+        parent = by_id.get(unit.parent_id) if unit.parent_id else None
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+        if needle and _matches(unit, needle):
+            node.matched = True
+            matches += 1
+            for ancestor_id in unit.ancestor_ids()[:-1]:
+                ancestor = by_id.get(ancestor_id)
+                if ancestor is not None:
+                    ancestor.expanded = True
+
+    def sort_key(n: TreeNode) -> tuple[int, int]:
+        return (n.unit.sort_order, n.unit.pk)
+
+    rows: list[TreeRow] = []
+
+    def walk(node: TreeNode, depth: int) -> None:
+        rows.append(TreeRow(node=node, depth=depth))
+        if node.children:
+            node.children.sort(key=sort_key)
+            for child in node.children:
+                walk(child, depth + 1)
+            rows[-1].closes += 1
+
+    roots.sort(key=sort_key)
+    for root in roots:
+        root.expanded = True
+        walk(root, 0)
+    return UnitTree(roots=roots, rows=rows, total=len(units), matches=matches, query=query)
+
+
+def unit_tree_for(user: Any, query: str = "") -> UnitTree:
+    """The viewer's scoped tree, read in one query."""
+    units = list(
+        Unit.objects.visible_to(user)
+        .order_by("path")
+        .only("id", "code", "name", "short_name", "kind", "parent_id", "path", "depth", "sort_order", "is_active")
+    )
+    return build_unit_tree(units, query)
+
+
+def users_with_roles(qs: QuerySet[User]) -> QuerySet[User]:
+    return qs.select_related("unit").prefetch_related(
+        Prefetch("role_grants", queryset=UserRole.objects.order_by("role"))
+    )
+
+
+def user_list(
+    *, viewer: Any, q: str = "", unit: Unit | None = None, role: str = "", status: str = ""
+) -> QuerySet[User]:
+    qs = User.objects.visible_to(viewer)
+    if q:
+        qs = qs.filter(Q(full_name__icontains=q) | Q(username__icontains=q) | Q(phone__icontains=q))
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if role:
+        qs = qs.filter(role_grants__role=role)
+    if status == "active":
+        qs = qs.filter(is_active=True)
+    elif status == "inactive":
+        qs = qs.filter(is_active=False)
+    return users_with_roles(qs.distinct()).order_by("unit__path", "username")
+
+
+def audit_list(
+    *, action: str = "", actor: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> QuerySet[AuditEntry]:
+    qs = AuditEntry.objects.select_related("actor", "content_type")
+    if action:
+        qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(Q(actor_name__icontains=actor) | Q(actor__username__icontains=actor))
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    return qs.order_by("-at", "-id")
+
+
+def _field_labels() -> dict[str, str]:
+    labels: dict[str, str] = {"roles": "角色", "overseen_units": "分管单位"}
+    for model in (User, Unit):
+        for f in model._meta.get_fields():
+            verbose = getattr(f, "verbose_name", None)
+            if verbose and f.name not in labels:
+                labels[f.name] = str(verbose)
+    return labels
+
+
+def _display(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "（空）"
+    if isinstance(value, list):
+        return "、".join(_display(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def audit_change_lines(entry: AuditEntry) -> list[tuple[str, str]]:
+    """(label, text) for each recorded change; an update records [old, new] pairs, shown as old → new."""
+    labels = _field_labels()
+    role_labels = dict(Role.choices)
+
+    def show(name: str, value: Any) -> str:
+        if name == "roles" and isinstance(value, list):
+            value = [role_labels.get(v, v) if isinstance(v, str) else v for v in value]
+            value = [[role_labels.get(r, r) for r in v] if isinstance(v, list) else v for v in value]
+        return _display(value)
+
+    lines = []
+    for name, value in (entry.changes or {}).items():
+        label = labels.get(name, name)
+        if entry.action == AuditEntry.Action.UPDATE and isinstance(value, list) and len(value) == 2:
+            lines.append((label, f"{show(name, value[0])} → {show(name, value[1])}"))
+        else:
+            lines.append((label, show(name, value)))
+    return lines
