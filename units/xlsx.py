@@ -23,7 +23,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.formula import ArrayFormula
 
 HEADER_SCAN_ROWS = 15
+ProgressFn = Callable[[int, int], None]
 NOT_XLSX = "文件不是有效的 Excel（.xlsx）文件，请在 Excel 或 WPS 中另存为 .xlsx 格式后重新上传。"
 FORMULA_WITHOUT_VALUE = "公式没有计算结果，请在 Excel 或 WPS 中打开并保存后重新上传，或改为直接填写数值"
 
@@ -367,9 +368,9 @@ _BRACKETED = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
 
 
 def normalize_header(text: Any) -> str:
-    """Header text for comparison: no whitespace, asterisks, brackets or trailing colon."""
+    """Header text for comparison: no whitespace, asterisks, brackets or trailing colon; case-folded."""
     s = _HEADER_JUNK.sub("", cell_text(text))
-    return s.rstrip(":：")
+    return s.rstrip(":：").casefold()
 
 
 def _header_forms(text: Any) -> set[str]:
@@ -496,15 +497,20 @@ class Table:
         return [e for r in self.records for e in r.errors]
 
 
-def read_table(file: Any, columns: Sequence[Column], *, sheet: str | None = None) -> Table:
-    """Open `file` and read the first worksheet (or `sheet`) whose header has every required column."""
+def read_table(
+    file: Any, columns: Sequence[Column], *, sheet: str | None = None, progress: ProgressFn | None = None
+) -> Table:
+    """Open `file` and read the first worksheet (or `sheet`) whose header has every required column.
+
+    `progress(done, total)` is called now and then while rows are read (total from the sheet's dimension).
+    """
     with open_workbook(file) as wb:
         names = [sheet] if sheet else wb.sheetnames
         first_error: XlsxError | None = None
         for name in names:
             if name not in wb.sheetnames:
                 raise XlsxError(f"文件中没有名为“{name}”的工作表。")
-            rows = wb[name].rows()
+            rows = _read_rows(wb[name], progress)
             try:
                 header = find_header(rows, columns)
             except XlsxError as exc:
@@ -513,6 +519,20 @@ def read_table(file: Any, columns: Sequence[Column], *, sheet: str | None = None
             return Table(sheet=name, header=header, records=list(header.records(rows)))
     assert first_error is not None
     raise first_error
+
+
+def _read_rows(sheet: Sheet, progress: ProgressFn | None) -> list[tuple[Any, ...]]:
+    if progress is None:
+        return sheet.rows()
+    declared = getattr(sheet.worksheet, "max_row", None)
+    total = declared if isinstance(declared, int) and declared > 0 else 0
+    rows: list[tuple[Any, ...]] = []
+    for row in sheet.iter_rows():
+        rows.append(row)
+        if len(rows) % 500 == 0:
+            progress(len(rows), max(total, len(rows)))
+    progress(len(rows), len(rows))
+    return rows
 
 
 __all__ = [

@@ -1,0 +1,121 @@
+"""What a roster preview or import found, row by row; stored as JSON on the ImportJob and shown to the admin."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ProgressFn = Callable[[int, int], None]
+
+NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
+STATUSES = (NEW, CHANGED, UNCHANGED, ERROR)
+STATUS_LABELS = {NEW: "新增", CHANGED: "更新", UNCHANGED: "未变", ERROR: "错误"}
+
+
+@dataclass
+class RowOutcome:
+    row: int  # as Excel numbers it
+    status: str  # "new" | "changed" | "unchanged" | "error"
+    key: str  # unit code or username
+    label: str  # unit name or person's name
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # Chinese field label → [old, new]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class RosterReport:
+    kind: str  # "units" | "users"
+    rows: list[RowOutcome] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    # Units active in the system but absent from the roster (机构改革): {"id", "code", "name"}.
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    # New accounts' one-time passwords, only after an import: {"username", "full_name", "password"}.
+    initial_passwords: list[dict[str, str]] = field(default_factory=list)
+    # Units deactivated by the import (chosen from `missing`): {"id", "code", "name"}.
+    deactivated: list[dict[str, Any]] = field(default_factory=list)
+    applied: bool = False  # True once the rows were written
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for r in self.rows:
+            counts[r.status] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not any(r.status == ERROR for r in self.rows)
+
+    @property
+    def errors(self) -> list[str]:
+        return [*self.file_errors, *(e for r in self.rows for e in r.errors)]
+
+    def summary_line(self) -> str:
+        c = self.counts
+        return f"新增 {c[NEW]}，更新 {c[CHANGED]}，未变 {c[UNCHANGED]}，错误 {c[ERROR] + len(self.file_errors)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": [asdict(r) for r in self.rows],
+            "file_errors": list(self.file_errors),
+            "missing": list(self.missing),
+            "counts": self.counts,
+            "initial_passwords": list(self.initial_passwords),
+            "deactivated": list(self.deactivated),
+            "applied": self.applied,
+            "summary": self.summary_line(),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RosterReport:
+        return cls(
+            kind=d.get("kind", ""),
+            rows=[RowOutcome(**r) for r in d.get("rows", [])],
+            file_errors=list(d.get("file_errors", [])),
+            missing=list(d.get("missing", [])),
+            initial_passwords=list(d.get("initial_passwords", [])),
+            deactivated=list(d.get("deactivated", [])),
+            applied=bool(d.get("applied", False)),
+        )
+
+
+class Progress:
+    """Maps the phases of an import (reading, checking, writing) onto one 0‥1000 scale for `progress(done, total)`."""
+
+    SCALE = 1000
+
+    def __init__(self, callback: ProgressFn | None) -> None:
+        self._callback = callback
+        self._start = 0.0
+        self._span = 0.0
+
+    def phase(self, start: float, end: float) -> ProgressFn | None:
+        """A callback for one phase, covering [start, end] of the whole (fractions of 1)."""
+        if self._callback is None:
+            return None
+        self._start, self._span = start, end - start
+        self.report(0, 1)
+        return self.report
+
+    def report(self, done: int, total: int) -> None:
+        if self._callback is None:
+            return
+        fraction = min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+        self._callback(round((self._start + self._span * fraction) * self.SCALE), self.SCALE)
+
+    def finish(self) -> None:
+        if self._callback is not None:
+            self._callback(self.SCALE, self.SCALE)
+
+
+def file_label(file: Any) -> str:
+    """「name.xlsx」 for audit notes, from a path or an uploaded file; "" when the file has no name."""
+    name = os.path.basename(os.fspath(file)) if isinstance(file, str | os.PathLike) else getattr(file, "name", "")
+    return f"「{os.path.basename(str(name))}」" if name else ""
