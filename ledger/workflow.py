@@ -304,7 +304,9 @@ def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None) -> Pr
 def measure_set_status(
     *, measure: Measure, by: Any, status: str, completed_on: dt.date | None = None, ip: str | None = None
 ) -> Measure:
-    measure = Measure.objects.select_for_update(of=("self",)).select_related("problem__lead_unit", "unit").get(pk=measure.pk)
+    measure = (
+        Measure.objects.select_for_update(of=("self",)).select_related("problem__lead_unit", "unit").get(pk=measure.pk)
+    )
     _require(status in MeasureStatus.values, "未知的措施状态。")
     _require(
         can_record_progress(by, measure) or (is_office(by) and measure.problem.status == S.IN_PROGRESS),
