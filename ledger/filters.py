@@ -1,0 +1,133 @@
+"""The ledger list's filter form: a plain form whose cleaned data is what `selectors.problem_list` reads.
+
+Every choice offered is limited to what the viewer may see; a forged id simply fails validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from campaigns.models import Campaign, Category, Source
+from units.models import Unit
+
+from .models import Light, ProblemStatus, RectificationType
+
+OPEN = "open"  # pseudo-status: every state that is not 已销号 / 已作废
+STATUS_CHOICES = [("", "全部状态"), (OPEN, "未办结（待分派/整改中/待核查）"), *ProblemStatus.choices]
+LIGHT_CHOICES = [("", "全部"), (Light.RED.value, "红灯（逾期）"), (Light.YELLOW.value, "黄灯（临期）"),
+                 (Light.GREEN.value, "绿灯（正常）"), (Light.NONE.value, "已办结")]
+SORT_CHOICES = [
+    ("-number", "编号（新→旧）"),
+    ("number", "编号（旧→新）"),
+    ("deadline", "整改时限（早→晚）"),
+    ("-deadline", "整改时限（晚→早）"),
+    ("status", "状态"),
+    ("-status", "状态（倒序）"),
+    ("unit", "牵头单位"),
+    ("-unit", "牵头单位（倒序）"),
+]
+DEFAULT_SORT = "-number"
+PER_PAGE_CHOICES = [("20", "每页 20 条"), ("50", "每页 50 条"), ("100", "每页 100 条")]
+DEFAULT_PER_PAGE = 20
+
+_DATE = {"type": "date", "class": "form-control form-control-sm"}
+
+
+def unit_label(unit: Unit) -> str:
+    """Units indented by their depth in the tree, so a long select still reads as a tree."""
+    return f"{'　' * unit.depth}{unit.display_name}{'' if unit.is_active else '（已停用）'}"
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return unit_label(obj)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return unit_label(obj)
+
+
+class ProblemFilterForm(forms.Form):
+    q = forms.CharField(label="关键字", required=False, max_length=100)
+    campaign = forms.ModelChoiceField(label="专项行动", queryset=Campaign.objects.none(), required=False,
+                                      empty_label="全部专项行动")
+    unit = UnitChoiceField(label="牵头单位（含下级）", queryset=Unit.objects.none(), required=False,
+                           empty_label="全部单位")
+    source = forms.ChoiceField(label="问题来源", required=False)
+    category = forms.ModelChoiceField(label="问题类别", queryset=Category.objects.none(), required=False,
+                                      empty_label="全部类别")
+    status = forms.ChoiceField(label="状态", required=False, choices=STATUS_CHOICES)
+    light = forms.ChoiceField(label="红黄绿灯", required=False, choices=LIGHT_CHOICES)
+    rectification_type = forms.ChoiceField(label="整改类型", required=False,
+                                           choices=[("", "全部类型"), *RectificationType.choices])
+    deadline_from = forms.DateField(label="整改时限自", required=False, widget=forms.DateInput(attrs=_DATE))
+    deadline_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs=_DATE))
+    sort = forms.ChoiceField(label="排序", required=False, choices=SORT_CHOICES)
+    per_page = forms.TypedChoiceField(label="每页", required=False, choices=PER_PAGE_CHOICES, coerce=int,
+                                      empty_value=DEFAULT_PER_PAGE)
+
+    def __init__(self, *args: Any, user: Any, campaigns: list[Campaign] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        campaign_qs = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        self.fields["campaign"].queryset = campaign_qs
+        if campaigns is not None:
+            # Reuse the list already read for the lights instead of reading the campaigns again.
+            self.fields["campaign"].choices = [("", "全部专项行动"), *((c.pk, c.name) for c in campaigns)]
+        self.fields["unit"].queryset = Unit.objects.visible_to(user).order_by("path")
+        picked = self._picked_campaign()
+        sources = Source.objects.all() if picked is None else Source.objects.filter(campaign_id=picked)
+        names = list(dict.fromkeys(sources.order_by("sort_order", "name").values_list("name", flat=True)))
+        self.fields["source"].choices = [("", "全部来源"), *((n, n) for n in names)]
+        categories = Category.objects.select_related("campaign").order_by("campaign_id", "sort_order", "code")
+        if picked is not None:
+            categories = categories.filter(campaign_id=picked)
+        self.fields["category"].queryset = categories
+        self.fields["category"].label_from_instance = (
+            (lambda c: f"{'　' if c.parent_id else ''}{c}") if picked is not None
+            else (lambda c: f"{c.campaign.code} · {c}")
+        )
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            elif name not in ("deadline_from", "deadline_to"):
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+        self.fields["q"].widget.attrs.update({"placeholder": "编号、概述或具体表现", "type": "search"})
+        self.fields["deadline_from"].error_messages["invalid"] = "请输入有效的日期。"
+        self.fields["deadline_to"].error_messages["invalid"] = "请输入有效的日期。"
+
+    def _picked_campaign(self) -> int | None:
+        raw = self.data.get("campaign") if self.is_bound else None
+        try:
+            return int(raw) if raw else None
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("deadline_from"), data.get("deadline_to")
+        if start and end and start > end:
+            self.add_error("deadline_to", "截止日期不能早于起始日期。")
+        return data
+
+    def params(self) -> dict[str, Any]:
+        """The valid filters (an invalid field is ignored, and its error shown), with defaults filled in."""
+        if self.is_bound:
+            self.is_valid()
+            data = dict(getattr(self, "cleaned_data", {}))
+        else:
+            data = {}
+        data["sort"] = data.get("sort") or DEFAULT_SORT
+        data["per_page"] = data.get("per_page") or DEFAULT_PER_PAGE
+        return data
+
+    @property
+    def active_count(self) -> int:
+        """How many filters narrow the list (for the “已筛选” hint)."""
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return 0
+        skip = {"sort", "per_page"}
+        return sum(1 for k, v in self.cleaned_data.items() if k not in skip and v not in (None, "", []))

@@ -1,0 +1,379 @@
+"""Forms for the ledger's pages. They validate input and offer only choices in the user's scope; saving is the
+services' and the workflow's business (`ledger.services`, `ledger.workflow`, `ledger.lookback`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Campaign, Category, Source
+from campaigns.workdays import add_working_days
+from units.models import Unit
+
+from .filters import UnitChoiceField, UnitMultipleChoiceField
+from .models import LookbackResult, MeasureStatus, Problem, RectificationType
+from .services import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, PROBLEM_FIELDS, validate_evidence_file
+
+DATE_ATTRS = {"type": "date", "class": "form-control"}
+
+
+def _date_field(label: str, *, required: bool = False, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, help_text=help_text,
+        widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效的日期。", "required": f"请填写{label}。"},
+    )
+
+
+def _style(form: forms.Form) -> None:
+    """Bootstrap classes on every widget that has none yet."""
+    for field in form.fields.values():
+        w = field.widget
+        if isinstance(w, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            w.attrs.setdefault("class", "form-check-input")
+        elif isinstance(w, forms.CheckboxInput):
+            w.attrs.setdefault("class", "form-check-input")
+        elif isinstance(w, forms.Select | forms.SelectMultiple):
+            w.attrs.setdefault("class", "form-select")
+        else:
+            w.attrs.setdefault("class", "form-control")
+
+
+# ---- the deadline, given as a date or as N working days from a date ---------------------------------------------
+
+class DeadlineFields(forms.Form):
+    """A small two-mode input: 指定日期, or N 个工作日 counted from a date (statutory holidays and 调休 known).
+
+    `deadline_required` says whether a blank deadline is an error; the result is in cleaned_data["deadline"]."""
+
+    DATE, WORKDAYS = "date", "workdays"
+    deadline_required = False
+
+    deadline_mode = forms.ChoiceField(
+        label="整改时限", choices=[(DATE, "指定日期"), (WORKDAYS, "按工作日计算")], initial=DATE,
+        widget=forms.RadioSelect, required=False,
+    )
+    deadline = _date_field("整改时限")
+    deadline_days = forms.IntegerField(
+        label="工作日数", required=False, min_value=1, max_value=730,
+        error_messages={"min_value": "工作日数至少为 1。", "max_value": "工作日数不能超过 730。",
+                        "invalid": "请输入整数。"},
+    )
+    deadline_start = _date_field("起算日期", help_text="不含起算当天；留空则从今天起算。")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("deadline_days", "deadline_start"):
+            self.fields[name].widget.attrs["data-workdays-input"] = ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("deadline_mode") == self.WORKDAYS:
+            days = data.get("deadline_days")
+            if days:
+                start = data.get("deadline_start") or timezone.localdate()
+                data["deadline"] = add_working_days(start, days)
+            elif "deadline_days" not in self.errors:
+                self.add_error("deadline_days", "请填写工作日数。")
+        if self.deadline_required and not data.get("deadline") and not self.errors:
+            self.add_error("deadline", "请填写整改时限。")
+        return data
+
+
+# ---- problems --------------------------------------------------------------------------------------------------
+
+class CampaignPickForm(forms.Form):
+    campaign = forms.ModelChoiceField(label="专项行动", queryset=Campaign.objects.none(), empty_label="请选择专项行动",
+                                      error_messages={"required": "请选择专项行动。",
+                                                      "invalid_choice": "请选择有效的专项行动。"})
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        _style(self)
+
+
+class ProblemForm(DeadlineFields):
+    """The facts of a problem (ledger.services.PROBLEM_FIELDS plus co-units), for the office."""
+
+    summary = forms.CharField(label="问题概述", max_length=300,
+                              error_messages={"required": "请填写问题概述。", "max_length": "问题概述不能超过300字。"})
+    description = forms.CharField(label="具体表现", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    source = forms.ModelChoiceField(label="问题来源", queryset=Source.objects.none(), required=False,
+                                    empty_label="（未指定）")
+    category = forms.ModelChoiceField(label="问题类别", queryset=Category.objects.none(), required=False,
+                                      empty_label="（未指定）")
+    discovered_on = _date_field("发现日期")
+    found_by = UnitChoiceField(label="发现单位", queryset=Unit.objects.none(), required=False, empty_label="（未指定）")
+    lead_unit = UnitChoiceField(label="牵头单位", queryset=Unit.objects.none(), required=False,
+                                empty_label="（暂不指定，分派时再定）")
+    co_units = UnitMultipleChoiceField(
+        label="配合单位", queryset=Unit.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}), help_text="可按住 Ctrl 多选。",
+    )
+    responsible_leader = forms.CharField(label="责任领导", max_length=100, required=False)
+    responsible_person = forms.CharField(label="责任人", max_length=100, required=False)
+    rectification_type = forms.ChoiceField(label="整改类型", choices=RectificationType.choices,
+                                           initial=RectificationType.TIME_LIMITED)
+
+    field_order = [
+        "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "co_units",
+        "responsible_leader", "responsible_person", "rectification_type",
+        "deadline_mode", "deadline", "deadline_days", "deadline_start",
+    ]
+
+    def __init__(self, *args: Any, user: Any, campaign: Campaign, instance: Problem | None = None,
+                 **kwargs: Any) -> None:
+        if instance is not None and "initial" not in kwargs:
+            initial = {name: getattr(instance, name) for name in PROBLEM_FIELDS}
+            initial["co_units"] = list(instance.co_units.all())
+            kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        self.campaign, self.instance = campaign, instance
+        units = Unit.objects.visible_to(user).active()
+        if instance is not None:
+            # A unit deactivated since it was chosen stays selectable on this problem, so editing keeps it.
+            current = [pk for pk in (instance.lead_unit_id, instance.found_by_id) if pk]
+            units = units | Unit.objects.filter(Q(pk__in=current) | Q(co_problems=instance))
+        for name in ("found_by", "lead_unit", "co_units"):
+            self.fields[name].queryset = units.distinct().order_by("path")
+        self.fields["source"].queryset = Source.objects.filter(campaign=campaign).filter(
+            is_active=True
+        ) | Source.objects.filter(pk=getattr(instance, "source_id", None) or 0)
+        self.fields["category"].queryset = (
+            Category.objects.filter(campaign=campaign).filter(is_active=True)
+            | Category.objects.filter(pk=getattr(instance, "category_id", None) or 0)
+        ).order_by("sort_order", "code")
+        self.fields["category"].label_from_instance = lambda c: f"{'　' if c.parent_id else ''}{c}"
+        self.fields["deadline"].label = "整改时限（日期）"
+        self.fields["deadline"].help_text = "长期坚持的问题可不填。"
+        _style(self)
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for services.problem_create / problem_update."""
+        data = self.cleaned_data
+        values = {name: data.get(name) for name in PROBLEM_FIELDS}
+        for name in ("summary", "description", "responsible_leader", "responsible_person"):
+            values[name] = (values[name] or "").strip()
+        values["co_units"] = list(data.get("co_units") or [])
+        return values
+
+
+class AssignForm(DeadlineFields):
+    """Assign several drafts at once; the lead unit and the deadline fill in only what a draft lacks or change
+    it for all of them."""
+
+    lead_unit = UnitChoiceField(label="牵头单位", queryset=Unit.objects.none(), required=False,
+                                empty_label="（沿用各问题已填的牵头单位）")
+    reason = forms.CharField(label="分派说明", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    field_order = ["lead_unit", "deadline_mode", "deadline", "deadline_days", "deadline_start", "reason"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead_unit"].queryset = Unit.objects.visible_to(user).active().order_by("path")
+        self.fields["deadline"].label = "整改时限（日期）"
+        self.fields["deadline"].help_text = "留空则沿用各问题已填的整改时限。"
+        _style(self)
+
+
+# ---- review, void, reopen --------------------------------------------------------------------------------------
+
+class ReviewForm(forms.Form):
+    APPROVE, STAGE, RETURN = "approve", "stage_approve", "return"
+    decision = forms.ChoiceField(
+        label="核查结果", choices=[(APPROVE, "核查通过，予以销号"), (STAGE, "阶段性销号"), (RETURN, "退回整改")],
+        error_messages={"required": "请选择核查结果。", "invalid_choice": "请选择有效的核查结果。"},
+    )
+    opinion = forms.CharField(label="核查意见", required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == self.RETURN and not (data.get("opinion") or "").strip():
+            self.add_error("opinion", "退回时请填写核查意见。")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": "请说明原因。"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+# ---- measures, progress, applying ------------------------------------------------------------------------------
+
+class MeasureForm(forms.Form):
+    content = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}),
+                              error_messages={"required": "请填写整改措施内容。"})
+    unit = UnitChoiceField(label="责任单位", queryset=Unit.objects.none(),
+                           error_messages={"required": "请选择责任单位。", "invalid_choice": "请选择有效的责任单位。"})
+    responsible_person = forms.CharField(label="责任人", max_length=100, required=False)
+    deadline = _date_field("完成时限")
+    is_long_term = forms.BooleanField(label="长期坚持（无固定完成时限）", required=False)
+
+    def __init__(self, *args: Any, problem: Problem, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"unit": problem.lead_unit_id, "deadline": problem.deadline,
+                                      "is_long_term": problem.rectification_type == RectificationType.LONG_TERM})
+        super().__init__(*args, **kwargs)
+        # The lead unit (with its subtree) and the co-units: the units this problem concerns.
+        lead = problem.lead_unit
+        units = Unit.objects.active().filter(pk__in=problem.co_units.values("pk"))
+        if lead is not None:
+            units = units | Unit.objects.active().filter(path__startswith=lead.path)
+        self.fields["unit"].queryset = units.order_by("path")
+        _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("is_long_term") and not data.get("deadline") and "deadline" not in self.errors:
+            self.add_error("deadline", "请填写完成时限，或勾选“长期坚持”。")
+        return data
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class ProgressForm(forms.Form):
+    on = _date_field("进展日期", required=True)
+    text = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": "请填写整改进展。"})
+    files = MultipleFileField(
+        label="佐证材料", required=False,
+        help_text=f"可多选；支持 PDF、图片、Word、Excel、WPS、OFD，单个文件不超过 {EVIDENCE_MAX_BYTES // 2**20} MB。",
+    )
+    mark_status = forms.ChoiceField(
+        label="措施状态", required=False,
+        choices=[("", "保持不变"), (MeasureStatus.IN_PROGRESS.value, "推进中"), (MeasureStatus.DONE.value, "已完成")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields["files"].widget.attrs["accept"] = ",".join(sorted(EVIDENCE_EXTENSIONS))
+        _style(self)
+
+    def clean_on(self) -> dt.date:
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError("进展日期不能晚于今天。")
+        return on
+
+    def clean_files(self) -> list[Any]:
+        files = self.cleaned_data.get("files") or []
+        errors = []
+        for f in files:
+            try:
+                validate_evidence_file(f)
+            except forms.ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
+
+
+class ApplyForm(forms.Form):
+    summary = forms.CharField(label="整改情况说明", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                              error_messages={"required": "请填写整改情况说明。"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+# ---- 回头看 ------------------------------------------------------------------------------------------------------
+
+class LookbackDrawForm(forms.Form):
+    BY_UNIT, BY_CATEGORY, RANDOM, ALL = "unit", "category", "random", "all"
+    campaign = forms.ModelChoiceField(label="专项行动", queryset=Campaign.objects.none(), empty_label="请选择专项行动",
+                                      error_messages={"required": "请选择专项行动。"})
+    batch = forms.CharField(label="抽查批次", max_length=100, error_messages={"required": "请填写抽查批次名称。"},
+                            help_text="如：2022年第三季度回头看")
+    method = forms.ChoiceField(
+        label="抽取方式", widget=forms.RadioSelect, initial=RANDOM,
+        choices=[(RANDOM, "随机抽取 N 个"), (BY_UNIT, "按单位（含下级）"), (BY_CATEGORY, "按问题类别"),
+                 (ALL, "全部已销号问题")],
+    )
+    unit = UnitChoiceField(label="单位", queryset=Unit.objects.none(), required=False, empty_label="（不限）")
+    category = forms.ModelChoiceField(label="问题类别", queryset=Category.objects.none(), required=False,
+                                      empty_label="（不限）")
+    count = forms.IntegerField(label="抽取数量", required=False, min_value=1, max_value=10000,
+                               error_messages={"min_value": "抽取数量须大于 0。"})
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        self.fields["unit"].queryset = Unit.objects.visible_to(user).order_by("path")
+        self.fields["category"].queryset = Category.objects.select_related("campaign").order_by(
+            "campaign_id", "sort_order", "code"
+        )
+        self.fields["category"].label_from_instance = lambda c: f"{c.campaign.code} · {c}"
+        _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        method = data.get("method")
+        if method == self.BY_UNIT and not data.get("unit"):
+            self.add_error("unit", "按单位抽取时请选择单位。")
+        if method == self.BY_CATEGORY:
+            cat, campaign = data.get("category"), data.get("campaign")
+            if not cat:
+                self.add_error("category", "按类别抽取时请选择问题类别。")
+            elif campaign and cat.campaign_id != campaign.pk:
+                self.add_error("category", "该类别不属于所选专项行动。")
+        if method == self.RANDOM and not data.get("count"):
+            self.add_error("count", "随机抽取时请填写抽取数量。")
+        return data
+
+    def draw_kwargs(self) -> dict[str, Any]:
+        data, method = self.cleaned_data, self.cleaned_data["method"]
+        return {
+            "campaign": data["campaign"],
+            "batch": data["batch"],
+            "unit": data.get("unit") if method == self.BY_UNIT else None,
+            "category": data.get("category") if method == self.BY_CATEGORY else None,
+            "count": data.get("count") if method == self.RANDOM else None,
+        }
+
+
+class LookbackRecordForm(forms.Form):
+    result = forms.ChoiceField(
+        label="检查结果", widget=forms.RadioSelect,
+        choices=[(LookbackResult.CONSOLIDATED.value, "巩固（整改成果保持良好）"),
+                 (LookbackResult.RELAPSED.value, "反弹（问题再次出现，重新打开整改）")],
+        error_messages={"required": "请选择检查结果：巩固或反弹。"},
+    )
+    finding = forms.CharField(label="检查情况", required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 4}), help_text="认定反弹时必填。")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("result") == LookbackResult.RELAPSED and not (data.get("finding") or "").strip():
+            self.add_error("finding", "认定反弹时请填写检查发现的问题。")
+        return data

@@ -1,0 +1,580 @@
+"""The ledger's pages: the list, the problem page and its actions, the review queue, the liaison's 待办, 回头看.
+
+Access helpers come first. Every object is read through `Problem.objects.visible_to(user)` — a measure, progress
+entry, evidence file or 回头看 check only through a visible problem — so anything out of scope is a 404, the same
+answer as for something that does not exist. Only then is the write permission asked of `ledger.workflow`
+(403 when refused). Writes go through `ledger.services`, `ledger.workflow` and `ledger.lookback`; a refusal they
+raise is shown in Chinese and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import escape_uri_path
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.workdays import add_working_days
+from units.audit import Action, audit_record, client_ip
+from units.models import Role
+
+from . import lookback, selectors, services, workflow
+from .filters import ProblemFilterForm
+from .forms import (
+    ApplyForm,
+    AssignForm,
+    CampaignPickForm,
+    LookbackDrawForm,
+    LookbackRecordForm,
+    MeasureForm,
+    ProblemForm,
+    ProgressForm,
+    ReasonForm,
+    ReviewForm,
+)
+from .models import (
+    Evidence,
+    LookbackCheck,
+    LookbackResult,
+    Measure,
+    Problem,
+    ProblemStatus,
+    RectificationType,
+    TransitionAction,
+)
+
+LOOKBACK_PAGE_SIZE = 50
+QUEUE_PAGE_SIZE = 20
+
+
+# ---- access helpers --------------------------------------------------------------------------------------------
+
+def _require_role(request: HttpRequest, *roles: str) -> None:
+    """403 unless the user holds one of `roles`; with none given, any role will do."""
+    user: Any = request.user
+    if not user.has_role(*(roles or Role.values)):
+        raise PermissionDenied("您没有访问此页面的权限。")
+
+
+def _require(allowed: bool, message: str = "您没有执行此操作的权限。") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _get_problem_for_user(request: HttpRequest, pk: int) -> Problem:
+    """The problem if the user may see it; 404 otherwise (also for a problem that does not exist)."""
+    return get_object_or_404(selectors.problem_detail_qs(request.user), pk=pk)
+
+
+def _visible_problems(request: HttpRequest) -> Any:
+    return Problem.objects.visible_to(request.user)
+
+
+def _get_measure_for_user(request: HttpRequest, pk: int) -> Measure:
+    return get_object_or_404(
+        Measure.objects.select_related("unit", "problem__campaign", "problem__lead_unit"),
+        pk=pk, problem__in=_visible_problems(request),
+    )
+
+
+def _get_evidence_for_user(request: HttpRequest, pk: int) -> Evidence:
+    return get_object_or_404(Evidence.objects.all(), pk=pk, problem__in=_visible_problems(request))
+
+
+def _get_check_for_user(request: HttpRequest, pk: int) -> LookbackCheck:
+    return get_object_or_404(
+        LookbackCheck.objects.select_related("problem__campaign", "problem__lead_unit", "problem__category"),
+        pk=pk, problem__in=_visible_problems(request),
+    )
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _show_errors(request: HttpRequest, exc: Exception, form: Form | None = None) -> None:
+    """Put a refusal from a service on the form (by field where it names one) or in a message."""
+    if isinstance(exc, workflow.WorkflowError):
+        if form is not None:
+            form.add_error(None, exc.message)
+        else:
+            messages.error(request, exc.message)
+        return
+    assert isinstance(exc, ValidationError)
+    if form is not None and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif form is not None:
+        form.add_error(None, exc.messages)
+    else:
+        messages.error(request, "；".join(exc.messages))
+
+
+def _attempt(request: HttpRequest, action: Callable[[], Any], form: Form | None = None) -> tuple[bool, Any]:
+    """Run a write; on a refusal, show it and report failure (the service's transaction has rolled back)."""
+    try:
+        return True, action()
+    except (workflow.WorkflowError, ValidationError) as exc:
+        _show_errors(request, exc, form)
+        return False, None
+
+
+def _problem_url(problem: Problem, anchor: str = "") -> str:
+    return reverse("ledger:problem_detail", args=[problem.pk]) + (f"#{anchor}" if anchor else "")
+
+
+# ---- the ledger list -------------------------------------------------------------------------------------------
+
+def _filtered_list(request: HttpRequest) -> tuple[ProblemFilterForm, Any, dict[str, int], selectors.Lights, dict]:
+    lights = selectors.Lights.for_all_campaigns()
+    form = ProblemFilterForm(request.GET or None, user=request.user, campaigns=lights.campaigns)
+    params = form.params()
+    qs, counts = selectors.problem_list(request.user, params, lights=lights)
+    return form, qs, counts, lights, params
+
+
+@login_required
+@require_GET
+def problem_list(request: HttpRequest) -> HttpResponse:
+    """问题台账: every problem the user may see, filtered, sorted, paginated, with counts per light."""
+    _require_role(request)
+    form, qs, counts, lights, params = _filtered_list(request)
+    page = Paginator(qs, params["per_page"]).get_page(request.GET.get("page"))
+    lights.attach(page.object_list)
+    user: Any = request.user
+    return render(request, "ledger/problem_list.html", {
+        "form": form, "page_obj": page, "counts": counts, "params": params,
+        "is_office": workflow.is_office(user),
+        "can_export": _exporter() is not None,
+    })
+
+
+def _exporter() -> Callable[..., bytes] | None:
+    try:
+        from ledger.excel.exporter import export_ledger_xlsx  # noqa: PLC0415  (optional until it lands)
+    except ImportError:
+        return None
+    return export_ledger_xlsx
+
+
+@login_required
+@require_GET
+def problem_export(request: HttpRequest) -> HttpResponse:
+    """导出: the filtered, scoped ledger as the .xlsx layout offices print."""
+    _require_role(request)
+    export = _exporter()
+    if export is None:
+        raise Http404("导出功能尚未启用。")
+    form, qs, _counts, _lights, params = _filtered_list(request)
+    campaign = params.get("campaign")
+    title = f"{campaign.name}问题整改台账" if campaign else "问题整改台账"
+    data = export(qs, title=title)
+    audit_record(action=Action.EXPORT, actor=request.user, ip=client_ip(request),
+                 note=f"导出问题台账（{qs.count()}条）")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(f'{title}-{stamp}.xlsx')}"
+    return response
+
+
+# ---- create and edit -------------------------------------------------------------------------------------------
+
+def _pick_campaign(request: HttpRequest) -> Campaign | None:
+    if request.GET.get("pick"):
+        return None
+    raw = request.POST.get("campaign") or request.GET.get("campaign")
+    visible = Campaign.objects.visible_to(request.user)
+    if raw:
+        try:
+            return visible.get(pk=int(raw))
+        except (ValueError, Campaign.DoesNotExist):
+            return None
+    running = list(visible.exclude(status=CampaignStatus.ENDED)[:2])
+    return running[0] if len(running) == 1 else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_create(request: HttpRequest) -> HttpResponse:
+    """录入问题 (office). The campaign comes first: its sources and categories are the form's choices."""
+    _require(workflow.is_office(request.user), "只有作风办可以录入问题。")
+    campaign = _pick_campaign(request)
+    if campaign is None:
+        pick = CampaignPickForm(request.GET if "campaign" in request.GET else None, user=request.user)
+        return render(request, "ledger/campaign_pick.html", {"form": pick})
+    form = ProblemForm(request.POST or None, user=request.user, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        ok, problem = _attempt(request, lambda: services.problem_create(
+            campaign=campaign, by=request.user, ip=client_ip(request), **form.values()
+        ), form)
+        if ok:
+            messages.success(request, f"已录入问题 {problem.number}（待分派）。")
+            if "add_another" in request.POST:
+                return redirect(f"{reverse('ledger:problem_create')}?campaign={campaign.pk}")
+            return redirect(_problem_url(problem))
+    return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign, "problem": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _get_problem_for_user(request, pk)
+    _require(workflow.can_edit_problem(request.user, problem), "只有作风办可以修改未办结的问题。")
+    form = ProblemForm(request.POST or None, user=request.user, campaign=problem.campaign, instance=problem)
+    if request.method == "POST" and form.is_valid():
+        ok, _ = _attempt(request, lambda: services.problem_update(
+            problem=problem, by=request.user, ip=client_ip(request), **form.values()
+        ), form)
+        if ok:
+            messages.success(request, f"已保存问题 {problem.number}。")
+            return redirect(_problem_url(problem))
+    return render(request, "ledger/problem_form.html", {"form": form, "campaign": problem.campaign, "problem": problem})
+
+
+@login_required
+@require_GET
+def deadline_preview(request: HttpRequest) -> HttpResponse:
+    """The date N working days after a start date, for the two-mode deadline input (an htmx fragment)."""
+    _require_role(request)
+    try:
+        days = int(request.GET.get("deadline_days") or 0)
+        start_raw = request.GET.get("deadline_start") or ""
+        start = dt.date.fromisoformat(start_raw) if start_raw else timezone.localdate()
+    except ValueError:
+        return HttpResponse("")
+    if not 0 < days <= 730:
+        return HttpResponse("")
+    due = add_working_days(start, days)
+    return render(request, "ledger/_deadline_preview.html", {"due": due, "days": days, "start": start})
+
+
+# ---- assigning -------------------------------------------------------------------------------------------------
+
+def _ids(request: HttpRequest) -> list[int]:
+    raw = request.POST.getlist("ids") if request.method == "POST" else request.GET.getlist("ids")
+    return sorted({int(x) for x in raw if x.isdigit()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_assign(request: HttpRequest) -> HttpResponse:
+    """分派 one or several drafts at once; all or nothing."""
+    _require(workflow.is_office(request.user), "只有作风办可以分派问题。")
+    ids = _ids(request)
+    problems = list(
+        _visible_problems(request).filter(pk__in=ids).select_related("lead_unit", "campaign")
+        .order_by("campaign_id", "seq")
+    )
+    back = _safe_next(request, reverse("ledger:problem_list"))
+    if not problems:
+        messages.warning(request, "请先勾选要分派的待分派问题。")
+        return redirect(back)
+    if len(problems) != len(ids):
+        raise Http404("部分问题不存在。")
+    not_drafts = [p.number for p in problems if p.status != ProblemStatus.DRAFT]
+    form = AssignForm(request.POST or None, user=request.user)
+    if not_drafts:
+        form.add_error(None, f"以下问题不是“待分派”状态，不能分派：{'、'.join(not_drafts)}。")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, done = _attempt(request, lambda: workflow.assign_many(
+            problems=problems, by=request.user, lead_unit=data.get("lead_unit"), deadline=data.get("deadline"),
+            reason=(data.get("reason") or "").strip(), ip=client_ip(request),
+        ), form)
+        if ok:
+            messages.success(request, f"已分派 {len(done)} 个问题：{'、'.join(p.number for p in done)}。")
+            return redirect(_problem_url(done[0]) if len(done) == 1 else back)
+    return render(request, "ledger/assign.html", {"form": form, "problems": problems, "next": back})
+
+
+# ---- the problem page ------------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _get_problem_for_user(request, pk)
+    user: Any = request.user
+    lights = selectors.Lights([problem.campaign])
+    measures = selectors.problem_measures(problem)
+    for m in measures:
+        m.problem = problem  # the measure's light and permissions read the problem already in hand
+        m.light_info = lights.measure(m)  # type: ignore[attr-defined]
+        m.can_progress = workflow.can_record_progress(user, m)  # type: ignore[attr-defined]
+    actions = workflow.allowed_actions(user, problem)
+    rounds = selectors.problem_rounds(problem)
+    return render(request, "ledger/problem_detail.html", {
+        "problem": problem,
+        "light": lights.problem(problem),
+        "co_units": list(problem.co_units.order_by("path")),
+        "measures": measures,
+        "timeline": selectors.problem_timeline(problem, measures),
+        "rounds": rounds,
+        "history": selectors.problem_history(problem),
+        "lookbacks": list(problem.lookbacks.select_related("checked_by").order_by("-drawn_at")),
+        "actions": actions,
+        "can_edit": workflow.can_edit_problem(user, problem),
+        "can_manage_measures": workflow.can_manage_measures(user, problem),
+        "can_apply": TransitionAction.APPLY in actions,
+        "can_review": TransitionAction.APPROVE in actions,
+        "blockers": workflow.apply_blockers(problem) if TransitionAction.APPLY in actions else [],
+        "review_form": ReviewForm(),
+        "is_long_term": problem.rectification_type == RectificationType.LONG_TERM,
+        "evidence_count": sum(len(e.evidence.all()) for m in measures for e in m.progress_entries.all()),
+    })
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    """佐证材料 are served only here, after the scope check; there is no public media URL."""
+    evidence = _get_evidence_for_user(request, pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("文件不存在或已被移除。") from exc
+    return FileResponse(handle, as_attachment=True, filename=evidence.original_name,
+                        content_type=evidence.content_type or None)
+
+
+# ---- measures, progress, applying ------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _get_problem_for_user(request, pk)
+    _require(workflow.can_manage_measures(request.user, problem),
+             "当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    form = MeasureForm(request.POST or None, problem=problem)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, measure = _attempt(request, lambda: services.measure_create(
+            problem=problem, by=request.user, content=data["content"], unit=data["unit"],
+            responsible_person=data.get("responsible_person") or "", deadline=data.get("deadline"),
+            is_long_term=bool(data.get("is_long_term")), ip=client_ip(request),
+        ), form)
+        if ok:
+            messages.success(request, f"已添加整改措施{measure.seq}。")
+            if "add_another" in request.POST:
+                return redirect("ledger:measure_create", pk=problem.pk)
+            return redirect(_problem_url(problem, "measures"))
+    return render(request, "ledger/measure_form.html", {"form": form, "problem": problem})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """填报进展 on a measure, with evidence files; an htmx GET gets the bare form to show inline."""
+    measure = _get_measure_for_user(request, pk)
+    problem = measure.problem
+    _require(workflow.can_record_progress(request.user, measure),
+             "当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
+    form = ProgressForm(request.POST or None, request.FILES or None)
+    back = _safe_next(request, _problem_url(problem, f"measure-{measure.pk}"))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, _ = _attempt(request, lambda: services.progress_add(
+            measure=measure, by=request.user, text=data["text"], on=data["on"], files=data["files"],
+            mark_status=data.get("mark_status") or None, ip=client_ip(request),
+        ), form)
+        if ok:
+            n = len(data["files"])
+            messages.success(request, f"已填报措施{measure.seq}的进展" + (f"，上传佐证材料 {n} 份。" if n else "。"))
+            return redirect(back)
+    context = {"form": form, "measure": measure, "problem": problem, "next": back}
+    if getattr(request, "htmx", False) and request.method == "GET":
+        return render(request, "ledger/_progress_form.html", context)
+    return render(request, "ledger/progress_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    """申请销号 with a summary; the page lists what still stands in the way."""
+    problem = _get_problem_for_user(request, pk)
+    _require(workflow.can_apply(request.user, problem), "只有牵头单位的联络员可以在整改中申请销号。")
+    form = ApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok, rr = _attempt(request, lambda: workflow.apply(
+            problem=problem, by=request.user, summary=form.cleaned_data["summary"], ip=client_ip(request)
+        ), form)
+        if ok:
+            messages.success(request, f"问题 {problem.number} 已提交销号申请（第{rr.round_no}轮），等待作风办核查。")
+            return redirect(_problem_url(problem))
+    evidence_count = Evidence.objects.filter(problem=problem).count()
+    return render(request, "ledger/apply_form.html", {
+        "form": form, "problem": problem, "blockers": workflow.apply_blockers(problem),
+        "evidence_count": evidence_count,
+        "measures": list(problem.measures.select_related("unit").annotate(n_progress=Count("progress_entries"))),
+    })
+
+
+# ---- review ----------------------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """待核查: applications for sign-off, the oldest first, with their summary and evidence count."""
+    _require(workflow.is_office(request.user), "只有作风办可以核查销号。")
+    page = Paginator(selectors.review_queue(request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    lights = selectors.Lights.for_all_campaigns()
+    lights.attach(page.object_list)
+    return render(request, "ledger/review_queue.html", {"page_obj": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """核查: approve (opinion optional; 阶段性销号 for 长期坚持) or return (opinion required)."""
+    problem = _get_problem_for_user(request, pk)
+    _require(workflow.is_office(request.user), "只有作风办可以核查销号。")
+    back = _safe_next(request, _problem_url(problem))
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for e in errors:
+                    messages.error(request, e)
+            return redirect(back)
+        decision, opinion = form.cleaned_data["decision"], (form.cleaned_data.get("opinion") or "").strip()
+        by, ip = request.user, client_ip(request)
+        if decision == ReviewForm.RETURN:
+            ok, _ = _attempt(request, lambda: workflow.return_(problem=problem, by=by, opinion=opinion, ip=ip))
+            done = f"已退回问题 {problem.number}，核查意见已通知牵头单位。"
+        else:
+            stage = decision == ReviewForm.STAGE
+            ok, _ = _attempt(request, lambda: workflow.approve(
+                problem=problem, by=by, opinion=opinion, stage=stage, ip=ip))
+            done = f"问题 {problem.number} 已{'阶段性销号' if stage else '核查通过，已销号'}。"
+        if ok:
+            messages.success(request, done)
+        return redirect(back)
+    _require(workflow.can_review(request.user, problem), "该问题当前不在待核查状态。")
+    rr = problem.review_rounds.order_by("-round_no").first()
+    return render(request, "ledger/review_form.html", {
+        "form": form, "problem": problem, "round": rr, "next": back,
+        "is_long_term": problem.rectification_type == RectificationType.LONG_TERM,
+    })
+
+
+# ---- void and reopen -------------------------------------------------------------------------------------------
+
+def _reason_action(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
+    problem = _get_problem_for_user(request, pk)
+    _require(action in workflow.allowed_actions(request.user, problem), "您不能对该问题执行此操作。")
+    form = ReasonForm(request.POST or None)
+    verb = "作废" if action == TransitionAction.VOID else "重新打开"
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        do = workflow.void if action == TransitionAction.VOID else workflow.reopen
+        ok, _ = _attempt(request, lambda: do(problem=problem, by=request.user, reason=reason, ip=client_ip(request)),
+                         form)
+        if ok:
+            messages.success(request, f"已{verb}问题 {problem.number}。")
+            return redirect(_problem_url(problem))
+    return render(request, "ledger/reason_form.html", {"form": form, "problem": problem, "verb": verb,
+                                                        "action": action})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_void(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_action(request, pk, action=TransitionAction.VOID)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_action(request, pk, action=TransitionAction.REOPEN)
+
+
+# ---- the liaison's 待办 -----------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """本单位待办: the unit's open problems and measures, most urgent first, with what the liaison can do."""
+    _require_role(request, Role.LIAISON)
+    user: Any = request.user
+    tasks = selectors.my_tasks(user)
+    for p in tasks.problems:
+        p.can_manage_measures = workflow.can_manage_measures(user, p)  # type: ignore[attr-defined]
+        p.can_apply = workflow.can_apply(user, p)  # type: ignore[attr-defined]
+    for m in tasks.measures:
+        m.can_progress = workflow.can_record_progress(user, m)  # type: ignore[attr-defined]
+    return render(request, "ledger/my_tasks.html", {"tasks": tasks})
+
+
+# ---- 回头看 ------------------------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def lookback_list(request: HttpRequest) -> HttpResponse:
+    _require(workflow.is_office(request.user), "只有作风办可以组织回头看。")
+    batch = request.GET.get("batch", "")[:100]
+    result = request.GET.get("result", "")
+    if result not in LookbackResult.values:
+        result = ""
+    checks = selectors.lookback_checks(request.user, batch=batch, result=result)
+    page = Paginator(checks, LOOKBACK_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "ledger/lookback_list.html", {
+        "page_obj": page, "batches": selectors.lookback_batches(request.user), "batch": batch, "result": result,
+        "results": LookbackResult.choices,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lookback_draw(request: HttpRequest) -> HttpResponse:
+    _require(workflow.is_office(request.user), "只有作风办可以组织回头看。")
+    form = LookbackDrawForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        ok, checks = _attempt(request, lambda: lookback.lookback_draw(
+            by=request.user, ip=client_ip(request), **form.draw_kwargs()
+        ), form)
+        if ok:
+            batch = form.cleaned_data["batch"].strip()
+            messages.success(request, f"已抽取 {len(checks)} 个已销号问题，列入“{batch}”。")
+            return redirect(f"{reverse('ledger:lookback_list')}?batch={batch}")
+    return render(request, "ledger/lookback_draw.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lookback_record(request: HttpRequest, pk: int) -> HttpResponse:
+    check = _get_check_for_user(request, pk)
+    _require(workflow.is_office(request.user), "只有作风办可以记录回头看结果。")
+    form = LookbackRecordForm(request.POST or None)
+    back = _safe_next(request, f"{reverse('ledger:lookback_list')}?batch={check.batch}")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ok, check = _attempt(request, lambda: lookback.lookback_record(
+            check=check, by=request.user, result=data["result"], finding=data.get("finding") or "",
+            ip=client_ip(request),
+        ), form)
+        if ok:
+            if check.result == LookbackResult.RELAPSED:
+                messages.warning(request, f"已认定问题 {check.problem.number} 反弹，问题已重新打开，退回整改中。")
+                return redirect(_problem_url(check.problem))
+            messages.success(request, f"已记录问题 {check.problem.number} 回头看结果：巩固。")
+            return redirect(back)
+        check = _get_check_for_user(request, pk)
+    return render(request, "ledger/lookback_record.html", {"form": form, "check": check, "next": back})
