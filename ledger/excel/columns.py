@@ -1,0 +1,213 @@
+"""What ledger files call things: the header aliases, the status words and the deadline words, in one place.
+
+Extend these tables when an office's ledger brings a new wording; nothing else needs to change. Header matching
+ignores spaces, asterisks, brackets and a trailing colon (「责任领导（职务）」 matches 「责任领导」), so list each
+wording once.
+
+Status mapping (also in docs/ledger-import.md):
+
+| 整改状态（措施）               | 措施状态        |
+|-------------------------------|-----------------|
+| 已完成 / 已整改 / 整改完成 …    | 已完成 done      |
+| 正在推进 / 正在整改 / 逾期未完成 | 推进中 in_progress |
+| 长期坚持                       | 推进中 in_progress（措施持续推进）|
+| 未启动 / 未开始                 | 未启动 not_started |
+| （空）                         | 新问题：已销号/申请销号时为已完成，否则未启动；已有问题：不变 |
+
+| 销号情况                 | 问题状态                                   |
+|-------------------------|-------------------------------------------|
+| 已销号                   | 已销号 closed                              |
+| 申请销号 / 待核查         | 待核查 pending_review                       |
+| 未销号 / （空）           | 有牵头单位：整改中 in_progress；没有：待分派 draft |
+| 待分派                   | 待分派 draft                               |
+| 已作废                   | 已作废 voided                              |
+"""
+
+from __future__ import annotations
+
+from ledger.models import MeasureStatus, ProblemStatus, RectificationType
+from units.xlsx import Column, normalize_header
+
+# The columns a ledger may have. `key` is what the code uses; the label is what errors and the export show.
+LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("seq", "序号", ("问题序号", "序")),
+    Column("number", "编号", ("问题编号", "系统编号", "台账编号")),
+    Column("source", "问题来源", ("来源", "问题出处", "发现渠道")),
+    Column("category", "问题类别", ("问题类型", "问题分类", "类别", "所属类别", "问题表现类别", "类别编码")),
+    Column("summary", "问题概述", ("问题名称", "问题摘要", "问题标题", "问题简述")),
+    Column(
+        "description", "问题描述",
+        ("问题内容", "具体表现", "问题表现", "存在问题", "问题描述具体表现", "问题具体表现", "主要问题", "问题"),
+        required=True,
+    ),
+    Column("discovered_on", "发现日期", ("发现时间",)),
+    Column("found_by", "发现单位", ("发现部门", "反馈单位")),
+    Column("rectification_type", "整改类型", ("整改方式", "整改要求")),
+    Column("responsible_leader", "责任领导", ("责任领导职务", "分管领导", "包保领导", "牵头领导")),
+    Column("lead_unit", "牵头单位", ("责任单位", "责任部门", "牵头部门", "主责单位", "牵头责任单位")),
+    Column("co_units", "配合单位", ("配合部门", "协办单位", "参与单位", "协同单位")),
+    Column("measures", "整改措施", ("措施", "整改举措", "具体措施", "整改措施及目标")),
+    Column("measure_unit", "措施责任单位", ("落实单位", "措施落实单位", "措施牵头单位", "具体责任单位")),
+    Column("responsible_person", "责任人", ("具体责任人", "直接责任人", "责任人员")),
+    Column("deadline", "整改时限", ("完成时限", "整改期限", "时限", "完成时间", "整改时间", "完成期限")),
+    Column("progress", "整改进展", ("进展情况", "整改进度", "整改情况", "完成情况", "工作进展")),
+    Column("status", "整改状态", ("完成状态", "进展状态", "状态")),
+    Column("closure", "销号情况", ("是否销号", "销号状态", "销号")),
+)
+
+# Columns whose cell belongs to the problem (merged down across its measures in the one-row-per-measure layout);
+# the others belong to each measure.
+PROBLEM_KEYS = frozenset({
+    "seq", "number", "source", "category", "summary", "description", "discovered_on", "found_by",
+    "rectification_type", "responsible_leader", "lead_unit", "co_units", "closure",
+})
+MEASURE_KEYS = frozenset({"measures", "measure_unit", "responsible_person", "deadline", "progress", "status"})
+
+# 整改类型
+RECTIFICATION_TYPE_WORDS: dict[str, str] = {
+    "立行立改": RectificationType.IMMEDIATE,
+    "即知即改": RectificationType.IMMEDIATE,
+    "立即整改": RectificationType.IMMEDIATE,
+    "限期整改": RectificationType.TIME_LIMITED,
+    "限时整改": RectificationType.TIME_LIMITED,
+    "长期坚持": RectificationType.LONG_TERM,
+    "长期整改": RectificationType.LONG_TERM,
+    "持续整改": RectificationType.LONG_TERM,
+}
+
+# Words in the deadline column that are not dates.
+DEADLINE_LONG_TERM = ("长期坚持", "长期", "持续推进", "常态化")
+DEADLINE_IMMEDIATE = ("立行立改", "立即整改", "即知即改")
+
+# 整改状态 → the measures' status.
+MEASURE_STATUS_WORDS: dict[str, str] = {
+    "已完成": MeasureStatus.DONE,
+    "已整改": MeasureStatus.DONE,
+    "整改完成": MeasureStatus.DONE,
+    "已完成整改": MeasureStatus.DONE,
+    "已整改完成": MeasureStatus.DONE,
+    "完成": MeasureStatus.DONE,
+    "已办结": MeasureStatus.DONE,
+    "正在推进": MeasureStatus.IN_PROGRESS,
+    "正在整改": MeasureStatus.IN_PROGRESS,
+    "推进中": MeasureStatus.IN_PROGRESS,
+    "整改中": MeasureStatus.IN_PROGRESS,
+    "持续推进": MeasureStatus.IN_PROGRESS,
+    "逾期未完成": MeasureStatus.IN_PROGRESS,
+    "长期坚持": MeasureStatus.IN_PROGRESS,
+    "未启动": MeasureStatus.NOT_STARTED,
+    "未开始": MeasureStatus.NOT_STARTED,
+}
+
+# 销号情况 → the problem's status. None: 整改中 when the problem has a lead unit, else 待分派.
+CLOSURE_WORDS: dict[str, str | None] = {
+    "已销号": ProblemStatus.CLOSED,
+    "销号": ProblemStatus.CLOSED,
+    "已验收销号": ProblemStatus.CLOSED,
+    "申请销号": ProblemStatus.PENDING_REVIEW,
+    "已申请销号": ProblemStatus.PENDING_REVIEW,
+    "待核查": ProblemStatus.PENDING_REVIEW,
+    "待销号": ProblemStatus.PENDING_REVIEW,
+    "未销号": None,
+    "整改中": None,
+    "待分派": ProblemStatus.DRAFT,
+    "已作废": ProblemStatus.VOIDED,
+    "作废": ProblemStatus.VOIDED,
+}
+
+# What the export writes (and the import reads back to the same state).
+EXPORT_CLOSURE_WORD: dict[str, str] = {
+    ProblemStatus.DRAFT: "待分派",
+    ProblemStatus.IN_PROGRESS: "未销号",
+    ProblemStatus.PENDING_REVIEW: "申请销号",
+    ProblemStatus.CLOSED: "已销号",
+    ProblemStatus.VOIDED: "已作废",
+}
+
+
+def export_status_word(status: str, *, is_long_term: bool) -> str:
+    """The 整改状态 word the export writes for a measure."""
+    if status == MeasureStatus.DONE:
+        return "已完成"
+    if status == MeasureStatus.IN_PROGRESS:
+        return "长期坚持" if is_long_term else "正在推进"
+    return "未启动"
+
+
+def _lookup(table: dict[str, object], word: str) -> tuple[bool, object]:
+    key = normalize_header(word)
+    for k, v in table.items():
+        if normalize_header(k) == key:
+            return True, v
+    return False, None
+
+
+def measure_status_for(word: str) -> str:
+    """A 整改状态 word → MeasureStatus value; KeyError for an unknown word."""
+    found, value = _lookup(MEASURE_STATUS_WORDS, word)  # type: ignore[arg-type]
+    if not found:
+        raise KeyError(word)
+    return str(value)
+
+
+def closure_status_for(word: str) -> str | None:
+    """A 销号情况 word → ProblemStatus value, or None for "open" (整改中 / 待分派 by lead unit); KeyError if unknown."""
+    found, value = _lookup(CLOSURE_WORDS, word)  # type: ignore[arg-type]
+    if not found:
+        raise KeyError(word)
+    return None if value is None else str(value)
+
+
+def rectification_type_for(word: str) -> str:
+    found, value = _lookup(RECTIFICATION_TYPE_WORDS, word)  # type: ignore[arg-type]
+    if not found:
+        for t in RectificationType:
+            if normalize_header(word) in (t.value, normalize_header(t.label)):
+                return t.value
+        raise KeyError(word)
+    return str(value)
+
+
+def words(table: dict[str, object]) -> str:
+    """The accepted words of a table, for error messages."""
+    return "、".join(table)
+
+
+# The export's columns, in order: those of the offices' template plus our 编号 after 序号.
+EXPORT_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    # key, header, width (characters)
+    ("seq", "序号", 5),
+    ("number", "编号", 13),
+    ("source", "问题来源", 9),
+    ("category", "问题类别", 8),
+    ("description", "问题描述（具体表现）", 30),
+    ("rectification_type", "整改类型", 8),
+    ("responsible_leader", "责任领导", 10),
+    ("lead_unit", "牵头单位", 13),
+    ("co_units", "配合单位", 13),
+    ("measures", "整改措施", 30),
+    ("measure_unit", "措施责任单位", 13),
+    ("responsible_person", "责任人", 8),
+    ("deadline", "整改时限", 11),
+    ("progress", "整改进展", 24),
+    ("status", "整改状态", 8),
+    ("closure", "销号情况", 8),
+)
+
+__all__ = [
+    "CLOSURE_WORDS",
+    "DEADLINE_IMMEDIATE",
+    "DEADLINE_LONG_TERM",
+    "EXPORT_CLOSURE_WORD",
+    "EXPORT_COLUMNS",
+    "LEDGER_COLUMNS",
+    "MEASURE_KEYS",
+    "MEASURE_STATUS_WORDS",
+    "PROBLEM_KEYS",
+    "RECTIFICATION_TYPE_WORDS",
+    "closure_status_for",
+    "export_status_word",
+    "measure_status_for",
+    "rectification_type_for",
+    "words",
+]

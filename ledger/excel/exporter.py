@@ -1,0 +1,207 @@
+"""The ledger as the Excel offices print: a title row, the columns of their template (and our 编号), each problem's
+cells merged down across its measures, wrapped text, borders, A4 landscape fitted to the page width, the header
+repeated on every printed page.
+
+    data = export_ledger_xlsx(Problem.objects.visible_to(user).filter(...), title="…问题整改台账")
+
+The caller scopes and filters the queryset; this module only lays it out, with a fixed number of queries whatever
+the number of problems. Text that begins with = + - @ is written with a leading apostrophe so that no spreadsheet
+takes it for a formula; the import strips it again, so an export imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ledger.models import Measure, Problem, ProgressEntry, RectificationType
+from units.models import Unit
+
+from .columns import EXPORT_CLOSURE_WORD, EXPORT_COLUMNS, export_status_word
+from .reader import FORMULA_CHARS
+from .unitref import UnitLabels
+
+TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
+FONT_NAME = "宋体"
+LINE_HEIGHT = 14.5  # points per line of 10-point text
+CENTERED = {"seq", "number", "source", "category", "rectification_type", "deadline", "status", "closure",
+            "responsible_person"}
+PROBLEM_COLUMNS = ("seq", "number", "source", "category", "description", "rectification_type", "responsible_leader",
+                   "lead_unit", "co_units", "closure")
+DATE_FORMAT = "yyyy-mm-dd"
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+
+
+def escape_formula(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value and value[0] in FORMULA_CHARS:
+        return "'" + value
+    return value
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _lines(value: Any, width: float) -> int:
+    """How many lines a wrapped cell needs, roughly (Excel does not size rows of merged cells by itself)."""
+    if value is None or value == "":
+        return 1
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    usable = max(width - 1.5, 2)
+    return sum(max(1, math.ceil(_display_width(part) / usable)) for part in text.split("\n"))
+
+
+def _prefetched(problems: QuerySet[Problem]) -> list[Problem]:
+    latest = ProgressEntry.objects.filter(measure=OuterRef("pk")).order_by("-on", "-id").values("text")[:1]
+    measures = Measure.objects.select_related("unit").annotate(latest_progress=Subquery(latest)).order_by("seq", "id")
+    return list(
+        problems.select_related("source", "category", "lead_unit")
+        .prefetch_related(Prefetch("co_units", queryset=Unit.objects.order_by("path")),
+                          Prefetch("measures", queryset=measures))
+    )
+
+
+def _deadline_cell(deadline: Any, long_term: bool) -> Any:
+    return "长期坚持" if long_term else deadline
+
+
+def _problem_cells(p: Problem, label: UnitLabels) -> dict[str, Any]:
+    return {
+        "seq": p.seq,
+        "number": p.number,
+        "source": p.source.name if p.source else "",
+        "category": p.category.code if p.category else "",
+        "description": p.description or p.summary,
+        "rectification_type": RectificationType(p.rectification_type).label,
+        "responsible_leader": p.responsible_leader,
+        "lead_unit": label(p.lead_unit),
+        "co_units": "、".join(label(u) for u in p.co_units.all()),
+        "closure": EXPORT_CLOSURE_WORD.get(p.status, ""),
+    }
+
+
+def _measure_cells(m: Measure | None, p: Problem, label: UnitLabels) -> dict[str, Any]:
+    if m is None:  # a problem with no measure yet: one row, its own deadline
+        long_term = p.deadline is None and p.rectification_type == RectificationType.LONG_TERM
+        return {"measures": "", "measure_unit": "", "responsible_person": "", "progress": "", "status": "",
+                "deadline": _deadline_cell(p.deadline, long_term)}
+    return {
+        "measures": m.content,
+        "measure_unit": label(m.unit),
+        "responsible_person": m.responsible_person,
+        "deadline": _deadline_cell(m.deadline, m.is_long_term),
+        "progress": getattr(m, "latest_progress", None) or "",
+        "status": export_status_word(m.status, is_long_term=m.is_long_term),
+    }
+
+
+def _setup_sheet(ws: Worksheet, title: str) -> None:
+    ncols = len(EXPORT_COLUMNS)
+    last = get_column_letter(ncols)
+    ws.title = "问题台账"
+    ws.cell(row=TITLE_ROW, column=1, value=escape_formula(title))
+    ws.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
+    ws.cell(row=TITLE_ROW, column=1).font = Font(name="黑体", size=16, bold=True)
+    ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.row_dimensions[TITLE_ROW].height = 36
+    header_lines = 1
+    for ci, (_, header, width) in enumerate(EXPORT_COLUMNS, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=ci, value=header)
+        cell.font = Font(name=FONT_NAME, size=10, bold=True)
+        cell.fill = _HEADER_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(ci)].width = width
+        header_lines = max(header_lines, _lines(header, width))
+    ws.row_dimensions[HEADER_ROW].height = LINE_HEIGHT * header_lines + 6
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> int:
+    """Write one problem from `row`; return the next free row."""
+    measures: list[Measure | None] = list(p.measures.all()) or [None]
+    n = len(measures)
+    pcells = _problem_cells(p, label)
+    mrows = [_measure_cells(m, p, label) for m in measures]
+    statuses = {r["status"] for r in mrows}
+    merged_keys = set(PROBLEM_COLUMNS) | ({"status"} if len(statuses) == 1 else set())
+    heights = [1] * n
+    merged_need = 1
+    for ci, (key, _, width) in enumerate(EXPORT_COLUMNS, start=1):
+        align = Alignment(horizontal="center" if key in CENTERED else "left", vertical="center", wrap_text=True)
+        for i in range(n):
+            cell = ws.cell(row=row + i, column=ci)
+            cell.border = _BORDER
+            cell.alignment = align
+            cell.font = Font(name=FONT_NAME, size=10)
+            if key in merged_keys and i > 0:
+                continue
+            value = pcells[key] if key in pcells else mrows[i][key]
+            cell.value = escape_formula(value)
+            if hasattr(value, "isoformat"):
+                cell.number_format = DATE_FORMAT
+            lines = _lines(value, width)
+            if key in merged_keys:
+                merged_need = max(merged_need, lines)
+            else:
+                heights[i] = max(heights[i], lines)
+        if key in merged_keys and n > 1:
+            letter = get_column_letter(ci)
+            ws.merge_cells(f"{letter}{row}:{letter}{row + n - 1}")
+    if sum(heights) < merged_need:  # spread what the merged cells need over the problem's rows
+        extra = merged_need - sum(heights)
+        for i in range(n):
+            heights[i] += extra // n + (1 if i < extra % n else 0)
+    for i, h in enumerate(heights):
+        ws.row_dimensions[row + i].height = LINE_HEIGHT * h + 4
+    return row + n
+
+
+def export_ledger_xlsx(problems: QuerySet[Problem] | Iterable[Problem], *, title: str) -> bytes:
+    """The problems (already scoped and filtered by the caller, in the caller's order) as a printable .xlsx."""
+    items = _prefetched(problems) if isinstance(problems, QuerySet) else list(problems)
+    units: list[Unit] = []
+    for p in items:
+        if p.lead_unit is not None:
+            units.append(p.lead_unit)
+        units.extend(p.co_units.all())
+        units.extend(m.unit for m in p.measures.all())
+    label = UnitLabels(units)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    _setup_sheet(ws, title)
+    row = FIRST_DATA_ROW
+    for p in items:
+        row = _write_problem(ws, row, p, label)
+    last = get_column_letter(len(EXPORT_COLUMNS))
+    ws.print_area = f"A{TITLE_ROW}:{last}{max(row - 1, HEADER_ROW)}"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+__all__ = ["escape_formula", "export_ledger_xlsx"]

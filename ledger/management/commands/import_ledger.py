@@ -1,0 +1,69 @@
+"""python manage.py import_ledger FILE --campaign CODE [--campaign-name NAME] [--user USERNAME] [--dry-run]
+
+Prints one line (新增 N，更新 N，未变 N，错误 N) on stdout; warnings and errors go to stderr; exits with status 1
+when the file has any error, in which case nothing was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ledger.excel.importer import apply_ledger
+from units.models import Role, User
+
+MAX_ERRORS_SHOWN = 50
+
+
+def acting_user(username: str | None) -> User:
+    """The account the import acts as: the one named, else the first active office user, else a superuser."""
+    if username:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"用户“{username}”不存在。")
+        if not user.is_active:
+            raise CommandError(f"用户“{username}”已停用。")
+        if not user.has_role(Role.OFFICE, Role.ADMIN):
+            raise CommandError(f"用户“{username}”不是作风办人员或系统管理员，不能导入或导出问题台账。")
+        return user
+    user = (
+        User.objects.filter(is_active=True, role_grants__role=Role.OFFICE).order_by("id").first()
+        or User.objects.filter(is_active=True, is_superuser=True).order_by("id").first()
+    )
+    if user is None:
+        raise CommandError("系统中没有可用的作风办账号或超级管理员：请先导入人员名册，或用 --user 指定操作人。")
+    return user
+
+
+class Command(BaseCommand):
+    help = "从 Excel（.xlsx）导入问题台账：按编号、序号或问题描述新增或更新问题，全部成功才写入。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="问题台账文件（.xlsx）")
+        parser.add_argument("--campaign", required=True, metavar="CODE", help="专项行动编号，如 ZF2022；不存在时新建")
+        parser.add_argument("--campaign-name", default="", metavar="NAME",
+                            help="新建专项行动时的名称；默认取台账标题")
+        parser.add_argument("--user", "--by", dest="user", metavar="USERNAME",
+                            help="以哪个账号导入（须为作风办人员）；默认为第一个作风办账号")
+        parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入数据库")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        by = acting_user(options.get("user"))
+        dry_run = options["dry_run"]
+        report = apply_ledger(
+            options["file"], campaign=options["campaign"], campaign_name=options["campaign_name"], by=by,
+            dry_run=dry_run,
+        )
+        self.stdout.write(report.summary_line())
+        for warning in report.warnings:
+            self.stderr.write(f"提示：{warning}")
+        errors = report.errors
+        for message in errors[:MAX_ERRORS_SHOWN]:
+            self.stderr.write(message)
+        if len(errors) > MAX_ERRORS_SHOWN:
+            self.stderr.write(f"…共 {len(errors)} 条错误")
+        if errors:
+            raise CommandError("台账有错误，数据库未做任何修改。", returncode=1)
+        if dry_run:
+            self.stderr.write("试运行（--dry-run）：只做了检查，数据库未做任何修改。")
