@@ -210,3 +210,31 @@ def audit_change_lines(entry: AuditEntry) -> list[tuple[str, str]]:
         else:
             lines.append((label, show(name, value)))
     return lines
+
+
+# ---------------------------------------------------------------- roster import
+
+ROW_TABS = (("", "全部"), ("new", "新增"), ("changed", "更新"), ("unchanged", "未变"), ("error", "错误"))
+
+
+def import_tabs(report: dict[str, Any]) -> list[dict[str, Any]]:
+    counts = report.get("counts") or {}
+    total = len(report.get("rows") or [])
+    return [{"key": key, "label": label, "count": counts.get(key, 0) if key else total} for key, label in ROW_TABS]
+
+
+def import_rows(report: dict[str, Any], show: str = "") -> list[dict[str, Any]]:
+    """The report's rows of one status (all with ""), each with its changes as (field, (old, new)) text pairs."""
+    rows = []
+    for row in report.get("rows") or []:
+        if show and row.get("status") != show:
+            continue
+        changes = row.get("changes") or {}
+        change_list = []
+        for name, pair in changes.items():
+            if isinstance(pair, list) and len(pair) == 2:
+                change_list.append((name, (_display(pair[0]), _display(pair[1]))))
+            else:
+                change_list.append((name, ("", _display(pair))))
+        rows.append({**row, "change_list": change_list})
+    return rows

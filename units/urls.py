@@ -13,4 +13,10 @@ urlpatterns = [
     path("users/<int:pk>/active/", views.user_toggle_active, name="user_toggle_active"),
     path("users/<int:pk>/reset-password/", views.user_reset_password_view, name="user_reset_password"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("import/", views.import_start, name="import_start"),
+    path("import/template/<str:kind>/", views.import_template, name="import_template"),
+    path("import/<int:pk>/", views.import_job, name="import_job"),
+    path("import/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("import/<int:pk>/apply/", views.import_apply, name="import_apply"),
+    path("import/<int:pk>/passwords/", views.import_passwords, name="import_passwords"),
 ]

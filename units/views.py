@@ -6,6 +6,7 @@ through `visible_to` (404 for anything out of scope, the same answer as for anyt
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -13,22 +14,37 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import selectors
-from .audit import client_ip
-from .forms import AuditFilterForm, ChinesePasswordChangeForm, UnitSearchForm, UserFilterForm
-from .models import Role, Unit, User
+from .audit import Action, audit_record, client_ip
+from .forms import AuditFilterForm, ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
+from .models import ImportJob, Role, Unit, User
 from .navigation import menu_for
-from .services import unit_set_active, user_change_password, user_reset_password, user_set_active
+from .roster import UNIT_COLUMNS, USER_COLUMNS
+from .services import (
+    import_job_apply,
+    import_job_create,
+    import_job_forget_passwords,
+    import_job_preview,
+    unit_set_active,
+    user_change_password,
+    user_reset_password,
+    user_set_active,
+)
 
 PAGE_SIZE = 25
+ROSTER_KINDS = (ImportJob.Kind.UNITS, ImportJob.Kind.USERS)
 
 
 def _require_role(request: HttpRequest, *roles: str) -> None:
@@ -44,6 +60,12 @@ def _get_unit(request: HttpRequest, pk: int) -> Unit:
 
 def _get_user(request: HttpRequest, pk: int) -> User:
     return get_object_or_404(User.objects.visible_to(request.user).select_related("unit"), pk=pk)
+
+
+def _get_roster_job(request: HttpRequest, pk: int) -> ImportJob:
+    """Roster jobs only: the ledger's import jobs have their own pages and their own access rules."""
+    _require_role(request, Role.ADMIN)
+    return get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk, kind__in=ROSTER_KINDS)
 
 
 def _paginate(request: HttpRequest, object_list: Any) -> Page:
@@ -229,3 +251,182 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page = _paginate(request, selectors.audit_list(**filters))
     rows = [(entry, selectors.audit_change_lines(entry)) for entry in page]
     return render(request, "units/audit_list.html", {"form": form, "page_obj": page, "rows": rows})
+
+
+# ---------------------------------------------------------------- roster import
+
+ROSTER_NOTES = {
+    ImportJob.Kind.UNITS: [
+        "每行一个单位，按单位编码（统一社会信用代码或自编代码）新增或更新。",
+        "上级单位填上级的单位编码或全称，顶级单位留空；上级单位可以写在下级之后。",
+        "单位类型可照名册原文填写（如“县委工作机关”“乡镇”“参公单位”），系统自动归类，无法识别的归为“其他”。",
+        "系统中有而名册中没有的单位会单独列出，可在确认导入时勾选停用（机构改革）。",
+    ],
+    ImportJob.Kind.USERS: [
+        "每行一个人，登录名为手机号（没有手机号时为邮箱）。",
+        "所属单位、分管单位填单位编码或全称；分管单位只有领导需要填写，多个用顿号分隔。",
+        "角色填系统管理员、作风办、联络员、领导之一或多个，多个用顿号分隔。",
+        "新账号生成一次性初始密码，导入完成后可下载一次；本人首次登录须修改密码。",
+    ],
+}
+ROSTER_EXAMPLES = {
+    ImportJob.Kind.UNITS: {
+        "code": "11xxxxxxxxxxxxxxxx", "name": "示范县教育体育局", "short_name": "教体局", "kind": "县政府工作部门",
+        "parent": "示范县人民政府", "sort_order": "10",
+    },
+    ImportJob.Kind.USERS: {
+        "full_name": "张三", "phone": "13800000000", "email": "zhangsan@example.com", "unit": "示范县教育体育局",
+        "roles": "联络员", "overseen": "",
+    },
+}
+
+
+def _roster_columns(kind: str) -> Any:
+    return UNIT_COLUMNS if kind == ImportJob.Kind.UNITS else USER_COLUMNS
+
+
+def _xlsx_response(wb: Workbook, filename: str) -> HttpResponse:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="8B1A1A")
+
+
+def _header_row(ws: Any, labels: list[str], widths: list[int]) -> None:
+    ws.append(labels)
+    for i, width in enumerate(widths, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center")
+        ws.column_dimensions[cell.column_letter].width = width
+    ws.freeze_panes = "A2"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    _require_role(request, Role.ADMIN)
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_job_create(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            import_job_preview(job=job)
+            return redirect("units:import_job", pk=job.pk)
+    specs = [
+        {"kind": kind, "title": kind.label, "columns": _roster_columns(kind), "notes": ROSTER_NOTES[kind]}
+        for kind in ROSTER_KINDS
+    ]
+    recent = ImportJob.objects.filter(kind__in=ROSTER_KINDS).select_related("uploaded_by")[:10]
+    return render(request, "units/import_start.html", {"form": form, "specs": specs, "recent_jobs": recent})
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_roster_job(request, pk)
+    report = job.report or {}
+    show = request.GET.get("show", "")
+    if show not in {key for key, _ in selectors.ROW_TABS}:
+        show = ""
+    page = _paginate(request, selectors.import_rows(report, show))
+    context = {"job": job, "report": report, "tabs": selectors.import_tabs(report), "show": show, "page_obj": page}
+    return render(request, "units/import_job.html", context)
+
+
+@login_required
+@require_GET
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
+    job = _get_roster_job(request, pk)
+    if job.is_running:
+        return render(request, "units/_import_progress.html", {"job": job})
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect("units:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_roster_job(request, pk)
+    missing_ids = {int(u["id"]) for u in (job.report or {}).get("missing") or [] if "id" in u}
+    chosen = {int(v) for v in request.POST.getlist("deactivate") if v.isdigit()}
+    try:
+        job = import_job_apply(
+            job=job, by=request.user, ip=client_ip(request), deactivate_unit_ids=sorted(chosen & missing_ids)
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        if job.status == ImportJob.Status.DONE:
+            messages.success(request, "导入完成。")
+        elif job.status == ImportJob.Status.PREVIEWED:
+            messages.error(request, "导入时发现数据已变化并产生错误，未写入任何数据，请查看下表。")
+    return redirect("units:import_job", pk=job.pk)
+
+
+@login_required
+@never_cache
+@require_POST
+def import_passwords(request: HttpRequest, pk: int) -> HttpResponse:
+    """The new accounts' initial passwords, as .xlsx, once: taking them removes them from the job."""
+    job = _get_roster_job(request, pk)
+    if job.kind != ImportJob.Kind.USERS:
+        raise Http404
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        passwords = list((job.report or {}).get("initial_passwords") or [])
+        if passwords:
+            import_job_forget_passwords(job=job)
+            audit_record(
+                action=Action.EXPORT, actor=request.user, obj=job, ip=client_ip(request),
+                note=f"下载新账号初始密码表（{len(passwords)} 个账号），系统已删除",
+            )
+    if not passwords:
+        messages.warning(request, "初始密码表已经下载过，系统不再保存。如有遗失，请在“用户”页为相应账号重置密码。")
+        return redirect("units:import_job", pk=job.pk)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "初始密码"
+    _header_row(ws, ["登录名", "姓名", "初始密码"], [20, 14, 18])
+    for item in passwords:
+        ws.append([item.get("username", ""), item.get("full_name", ""), item.get("password", "")])
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    return _xlsx_response(wb, f"初始密码_{stamp}.xlsx")
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """An empty roster with the headers the importer reads, and a sheet explaining each column."""
+    _require_role(request, Role.ADMIN)
+    if kind not in ROSTER_KINDS:
+        raise Http404
+    kind = ImportJob.Kind(kind)
+    columns = _roster_columns(kind)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind.label
+    _header_row(ws, [c.label for c in columns], [max(12, len(c.label) * 3 + 4) for c in columns])
+    for i in range(1, len(columns) + 1):
+        ws.cell(row=2, column=i).number_format = "@"  # codes and phone numbers stay text
+    notes = wb.create_sheet("填写说明")
+    _header_row(notes, ["列名", "是否必填", "也可写作", "示例"], [14, 10, 48, 24])
+    example = ROSTER_EXAMPLES[kind]
+    for c in columns:
+        notes.append([c.label, "必填" if c.required else "选填", "、".join(c.aliases), example.get(c.key, "")])
+    notes.append([])
+    for note in ROSTER_NOTES[kind]:
+        notes.append([note])
+    return _xlsx_response(wb, f"{kind.label}模板.xlsx")

@@ -17,7 +17,7 @@ ALL_CODES = {"ROOT", "ZFB", "JTJ", "YZ", "CZJ", "CGJD", "HPSQ"}
 
 # role: (username, menu items it must see, menu items it must not see, unit codes in its tree)
 ROLES = {
-    "admin": ("admin1", {"工作台", "单位", "用户", "操作日志"}, set(), ALL_CODES),
+    "admin": ("admin1", {"工作台", "单位", "用户", "名册导入", "操作日志"}, set(), ALL_CODES),
     "office": ("office1", {"工作台", "单位"}, {"用户", "名册导入", "操作日志"}, ALL_CODES),
     "liaison": ("liaison1", {"工作台", "单位"}, {"用户", "名册导入", "操作日志"}, {"JTJ", "YZ"}),
     "leader": ("leader1", {"工作台", "单位"}, {"用户", "名册导入", "操作日志"}, {"CZJ", "CGJD", "HPSQ"}),
@@ -59,7 +59,7 @@ def test_role_logs_in_and_sees_its_menu_and_tree(page: Page, live_server, accoun
     assert must_see <= labels, labels
     assert not (must_not_see & labels), labels
 
-    page.get_by_test_id("nav-menu").get_by_role("link", name="单位").click()
+    page.get_by_test_id("nav-menu").get_by_role("link", name="单位", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/units/")
     expect(page.get_by_role("heading", name="单位", exact=True)).to_be_visible()
     assert tree_codes(page) == codes
@@ -97,3 +97,25 @@ def test_liaison_cannot_open_admin_pages(page: Page, live_server, accounts):
     response = page.goto(f"{live_server.url}/units/users/")
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", name="无权访问")).to_be_visible()
+
+
+def test_admin_imports_the_unit_roster(page: Page, live_server, accounts, shared_data, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    log_in(page, live_server.url, "admin1")
+    page.get_by_test_id("nav-menu").get_by_role("link", name="名册导入", exact=True).click()
+    page.get_by_label("单位名册").check()
+    page.get_by_label("Excel 文件").set_input_files(str(shared_data / "units_roster.xlsx"))
+    page.get_by_role("button", name="上传并预检").click()
+
+    expect(page.get_by_test_id("job-status")).to_have_text("待确认")
+    expect(page.get_by_test_id("count-new")).to_have_text("84")
+    expect(page.get_by_test_id("missing-list")).to_contain_text("县财政局")
+    page.get_by_test_id("row-tabs").get_by_role("link", name=re.compile("新增")).click()
+    expect(page.get_by_test_id("row-table")).to_contain_text("县委办公室")
+
+    page.get_by_role("button", name="确认导入").click()  # opens the confirmation dialog
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("新增 84 条")
+    dialog.get_by_test_id("apply-submit").click()
+    expect(page.get_by_test_id("job-status")).to_have_text("已完成")
+    expect(page.get_by_test_id("done-summary")).to_contain_text("导入完成")

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.template.loader import get_template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import Workbook
 
 from tests.conftest import PASSWORD
 from tests.factories import UnitFactory
-from units.models import AuditEntry, Role, Unit, User
-from units.services import unit_update
+from units.models import AuditEntry, ImportJob, Role, Unit, User
+from units.roster import preview_roster
+from units.services import import_job_create, import_job_preview, unit_update
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
@@ -477,3 +484,234 @@ def test_404_page_is_chinese(client, people):
 def test_500_page_renders_without_context():
     html = get_template("500.html").render()
     assert "系统出现错误" in html
+
+
+# ---------------------------------------------------------------- roster import
+
+
+def xlsx_upload(rows, name="名册.xlsx"):
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=XLSX)
+
+
+def shared_upload(shared_data, name):
+    return SimpleUploadedFile(name, (shared_data / name).read_bytes(), content_type=XLSX)
+
+
+def upload(client, kind, file):
+    return client.post(reverse("units:import_start"), {"kind": kind, "file": file})
+
+
+def read_xlsx(content: bytes) -> list[tuple]:
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    return [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+
+
+UNIT_HEADER = ["单位编码", "单位名称", "单位简称", "单位类型", "上级单位", "排序号"]
+
+
+@pytest.fixture
+def admin_client(client, people):
+    return login(client, people.admin)
+
+
+def test_import_pages_refuse_anonymous(client, db):
+    for url in (reverse("units:import_start"), reverse("units:import_template", args=["units"])):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", ["office", "liaison", "leader", "outsider"])
+def test_import_pages_refuse_non_admin(client, people, who, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
+    client = login(client, getattr(people, who))
+    for name in ("units:import_start",):
+        assert client.get(reverse(name)).status_code == 403
+    assert client.get(reverse("units:import_template", args=["units"])).status_code == 403
+    for name in ("units:import_job", "units:import_progress"):
+        assert client.get(reverse(name, args=[job.pk])).status_code == 403
+    for name in ("units:import_apply", "units:import_passwords"):
+        assert client.post(reverse(name, args=[job.pk])).status_code == 403
+    assert upload(client, "units", xlsx_upload([UNIT_HEADER])).status_code == 403
+
+
+def test_import_start_page_describes_columns(admin_client):
+    html = admin_client.get(reverse("units:import_start")).content.decode()
+    assert "单位名册" in html and "人员名册" in html
+    assert "单位编码" in html and "统一社会信用代码" in html and "所属单位" in html
+    assert reverse("units:import_template", args=["units"]) in html
+    assert reverse("units:import_template", args=["users"]) in html
+
+
+@pytest.mark.parametrize(("kind", "first"), [("units", "单位编码"), ("users", "姓名")])
+def test_import_template_is_an_xlsx_the_importer_reads(admin_client, kind, first):
+    response = admin_client.get(reverse("units:import_template", args=[kind]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    rows = read_xlsx(response.content)
+    assert rows[0][0] == first
+    report = preview_roster(kind, io.BytesIO(response.content))
+    assert report.file_errors == []
+    assert report.rows == []
+    assert admin_client.get(reverse("units:import_template", args=["ledger"])).status_code == 404
+
+
+def test_upload_rejects_other_formats(admin_client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    response = upload(admin_client, "units", SimpleUploadedFile("名册.xls", b"not excel"))
+    assert response.status_code == 200
+    assert "xlsx" in response.content.decode()
+    response = upload(admin_client, "units", SimpleUploadedFile("名册.xlsx", b"not a zip at all"))
+    assert response.status_code == 200
+    assert "errorlist" in response.content.decode() or "invalid-feedback" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    response = upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("units:import_job", args=[job.pk])
+    assert job.status == ImportJob.Status.PREVIEWED
+
+    page = admin_client.get(response["Location"])
+    html = page.content.decode()
+    assert 'data-testid="count-new">84<' in html
+    assert "确认导入" in html and 'data-testid="apply-submit"' in html
+    # The county's own units are not in this roster: offered for deactivation (机构改革).
+    assert 'name="deactivate"' in html and "县财政局" in html
+    assert Unit.objects.count() == 7  # a preview writes nothing
+
+    # Tabs filter the rows.
+    assert len(admin_client.get(response["Location"], {"show": "error"}).context["page_obj"]) == 0
+    assert admin_client.get(response["Location"], {"show": "new"}).context["page_obj"].paginator.count == 84
+    assert len(admin_client.get(response["Location"], {"show": "new"}).context["page_obj"]) == 25
+
+    # Confirm, choosing to deactivate the finance bureau; a unit id outside `missing` is ignored.
+    other = UnitFactory(code="NOT-MISSING")
+    response = admin_client.post(
+        reverse("units:import_apply", args=[job.pk]), {"deactivate": [str(county.finance.pk), str(other.pk), "abc"]}
+    )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    roster_root = Unit.objects.get(code="114199010000000194")
+    assert roster_root.name == "示范县"
+    county.finance.refresh_from_db()
+    assert not county.finance.is_active
+    other.refresh_from_db()
+    assert other.is_active
+    html = admin_client.get(reverse("units:import_job", args=[job.pk])).content.decode()
+    assert "导入完成" in html and "县财政局" in html
+
+    # A second confirmation changes nothing.
+    admin_client.post(reverse("units:import_apply", args=[job.pk]))
+    assert ImportJob.objects.get().status == ImportJob.Status.DONE
+
+
+def test_apply_is_post_only(admin_client, people, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
+    import_job_preview(job=job)
+    assert admin_client.get(reverse("units:import_apply", args=[job.pk])).status_code == 405
+    assert not Unit.objects.filter(code="A1").exists()
+
+
+def test_roster_with_errors_cannot_be_applied(admin_client, county, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    rows = [UNIT_HEADER, ["A1", "甲单位", "", "", "NOPE"], ["A2", "", "", "", ""], ["A3", "丙单位"]]
+    response = upload(admin_client, "units", xlsx_upload(rows))
+    job = ImportJob.objects.get()
+    html = admin_client.get(response["Location"]).content.decode()
+    assert 'data-testid="apply-blocked"' in html and "不能导入" in html
+    assert 'data-testid="apply-submit"' not in html
+    assert re.search(r'<button type="button" class="btn btn-primary ms-auto" disabled', html)
+    assert "NOPE" in html and "row-error" in html
+    errors = admin_client.get(response["Location"], {"show": "error"}).context["page_obj"]
+    assert {r["row"] for r in errors} == {2, 3}
+
+    response = admin_client.post(reverse("units:import_apply", args=[job.pk]), follow=True)
+    assert "不能导入" in response.content.decode()
+    assert not Unit.objects.filter(code__in=["A1", "A2", "A3"]).exists()
+
+
+def test_changes_are_shown_old_to_new(admin_client, county, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    response = upload(admin_client, "units", xlsx_upload([UNIT_HEADER, ["CZJ", "县财政局", "县财政"]]))
+    page = admin_client.get(response["Location"], {"show": "changed"})
+    html = page.content.decode()
+    assert page.context["page_obj"].paginator.count == 1
+    assert '<span class="old-value">财政局</span> → <span class="new-value">县财政</span>' in html
+
+
+def test_user_roster_passwords_download_once(admin_client, shared_data, people, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
+    admin_client.post(reverse("units:import_apply", args=[ImportJob.objects.get().pk]))
+
+    response = upload(admin_client, "users", shared_upload(shared_data, "users_roster.xlsx"))
+    job = ImportJob.objects.get(kind="users")
+    assert job.status == ImportJob.Status.PREVIEWED, job.report.get("file_errors")
+    assert job.can_apply, [r for r in job.report["rows"] if r["errors"]][:3]
+    admin_client.post(reverse("units:import_apply", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    new_accounts = job.report["counts"]["new"]
+    assert new_accounts > 0
+
+    html = admin_client.get(reverse("units:import_job", args=[job.pk])).content.decode()
+    assert "下载初始密码表" in html
+    assert admin_client.get(reverse("units:import_passwords", args=[job.pk])).status_code == 405
+
+    response = admin_client.post(reverse("units:import_passwords", args=[job.pk]))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    rows = read_xlsx(response.content)
+    assert rows[0] == ("登录名", "姓名", "初始密码")
+    assert len(rows) == new_accounts + 1
+    username, _, password = rows[1]
+    assert User.objects.get(username=username).check_password(password)
+
+    job.refresh_from_db()
+    assert job.report["initial_passwords"] == []
+    assert AuditEntry.objects.filter(action="export", object_id=str(job.pk), actor=people.admin).exists()
+    again = admin_client.post(reverse("units:import_passwords", args=[job.pk]), follow=True)
+    assert "已经下载过" in again.content.decode()
+    assert password not in again.content.decode()
+
+
+def test_progress_partial_polls_then_refreshes(admin_client, people, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWING, progress=40)
+
+    page = admin_client.get(reverse("units:import_job", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 1s"' in page and reverse("units:import_progress", args=[job.pk]) in page
+
+    url = reverse("units:import_progress", args=[job.pk])
+    partial = admin_client.get(url, headers={"HX-Request": "true"})
+    html = partial.content.decode()
+    assert partial.status_code == 200
+    assert '<progress class="import-progress" value="40" max="100"' in html
+    assert "<html" not in html
+
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWED, progress=100)
+    done = admin_client.get(url, headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"
+    assert admin_client.get(url)["Location"] == reverse("units:import_job", args=[job.pk])
+
+
+def test_ledger_jobs_are_not_shown_here(admin_client, people, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
+    ImportJob.objects.filter(pk=job.pk).update(kind=ImportJob.Kind.LEDGER)
+    assert admin_client.get(reverse("units:import_job", args=[job.pk])).status_code == 404
+    assert admin_client.get(reverse("units:import_job", args=[999999])).status_code == 404
