@@ -271,6 +271,7 @@ def _clean_code(code: str, field: str = "code") -> str:
 def _check_parent(campaign: Campaign, parent: Category | None, category: Category | None = None) -> None:
     if parent is None:
         return
+    parent = Category.objects.get(pk=parent.pk)  # its current state, not the caller's copy
     if parent.campaign_id != campaign.pk:
         raise ValidationError({"parent": "上级类别不属于该专项行动。"})
     if category is not None and category.pk is not None:
