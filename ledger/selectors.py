@@ -76,6 +76,7 @@ class Lights:
         self.campaigns = list(campaigns)
         by_rule: dict[tuple[str, int], dt.date] = {}
         self.limits: dict[int, dt.date] = {}
+        self._q: dict[str, Q] = {}
         for c in self.campaigns:
             rule = (c.deadline_mode, c.yellow_window_days)
             if rule not in by_rule:
@@ -104,7 +105,11 @@ class Lights:
         return rows
 
     def q(self, light: str) -> Q:
-        return light_q(light, self.campaigns, today=self.today)
+        """`ledger.lights.light_q`, built once per light: for campaigns counting working days it reads the
+        calendar, so the counts and the filter share one copy."""
+        if light not in self._q:
+            self._q[light] = light_q(light, self.campaigns, today=self.today)
+        return self._q[light]
 
 
 def light_counts(qs: QuerySet[Problem], lights: Lights) -> dict[str, int]:
