@@ -42,6 +42,9 @@ def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # a page not installed in this build
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
+    # The current page belongs to the item with the longest matching URL: /units/import/3/ is 名册导入, not 单位.
+    matching = [i for i in items if current_path == i["url"] or (i["url"] != "/" and current_path.startswith(i["url"]))]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return items

@@ -125,6 +125,12 @@ def test_current_page_is_marked_in_menu(client, people):
     assert re.search(r'class="nav-link active" href="/units/"', html)
 
 
+def test_only_the_closest_menu_item_is_active(client, people):
+    html = login(client, people.admin).get(reverse("units:import_start")).content.decode()
+    assert html.count('class="nav-link active"') == 1
+    assert re.search(r'class="nav-link active" href="/units/import/"', html)
+
+
 def test_home_quick_links_follow_the_menu(client, people):
     html = login(client, people.admin).get(reverse("home")).content.decode()
     quick = html.split('data-testid="quick-links"', 1)[1]
