@@ -289,7 +289,7 @@ def problem_measures(problem: Problem) -> list[Measure]:
 
 @dataclass
 class TimelineItem:
-    kind: str  # "transition", "progress", "lookback"
+    kind: str  # "transition", "measure", "progress", "lookback"
     at: dt.datetime
     title: str
     actor: Any = None
@@ -317,7 +317,7 @@ _TRANSITION_LOOK = {
 
 
 def problem_timeline(problem: Problem, measures: list[Measure]) -> list[TimelineItem]:
-    """Every transition, progress entry (with its evidence), review round and 回头看 check, oldest first.
+    """Every transition, measure, progress entry (with its evidence), review round and 回头看 check, oldest first.
 
     A review round is shown on the transition it caused: the application on its 申请销号, the verdict on its
     核查通过 / 阶段性销号 / 退回 (the workflow writes both with the same timestamp)."""
@@ -337,21 +337,28 @@ def problem_timeline(problem: Problem, measures: list[Measure]) -> list[Timeline
             transition=t, round=rr,
         ))
     for m in measures:
+        items.append(TimelineItem(
+            kind="measure", at=m.created_at, title=f"添加整改措施 · 措施{m.seq}", text=m.content,
+            icon="list-check", css="secondary", extra=[f"责任单位：{m.unit.display_name}"],
+        ))
         for entry in m.progress_entries.all():
             items.append(TimelineItem(
                 kind="progress", at=entry.created_at, title=f"填报进展 · 措施{m.seq}", actor=entry.created_by,
                 text=entry.text, icon="journal-plus", css="secondary", progress=entry,
             ))
-    for check in problem.lookbacks.select_related("checked_by").exclude(result=LookbackResult.PENDING):
+    checks = problem.lookbacks.select_related("checked_by", "reopen_transition").exclude(result=LookbackResult.PENDING)
+    for check in checks:
         if check.checked_at is None:
             continue
         css = "danger" if check.result == LookbackResult.RELAPSED else "success"
+        # A relapse is shown just before the reopening it caused (recorded a moment earlier).
+        at = check.reopen_transition.at if check.reopen_transition else check.checked_at
         items.append(TimelineItem(
-            kind="lookback", at=check.checked_at, title=f"回头看 · {check.get_result_display()}",
+            kind="lookback", at=at, title=f"回头看 · {check.get_result_display()}",
             actor=check.checked_by, text=check.finding, icon="binoculars", css=css, lookback=check,
         ))
-    # A relapse's reopening and the check that caused it share a moment; show the finding first.
-    order = {"lookback": 0, "progress": 1, "transition": 2}
+    # Things sharing a moment: a relapse's finding comes before the reopening it caused.
+    order = {"lookback": 0, "measure": 1, "progress": 2, "transition": 3}
     items.sort(key=lambda i: (i.at, order[i.kind]))
     return items
 

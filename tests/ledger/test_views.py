@@ -540,6 +540,7 @@ def test_problem_page_shows_measures_timeline_rounds_and_history(client, people,
     actions = [i.transition.action for i in timeline if i.transition]
     assert actions == ["create", "assign", "apply", "return"]
     assert sum(1 for i in timeline if i.kind == "progress") == 2
+    assert [i.title for i in timeline if i.kind == "measure"] == ["添加整改措施 · 措施1"]
     assert "第1轮" in html and "请补充照片" in html and "教体局.pdf" in html
     assert response.context["history"]
     assert response.context["light"].label.startswith("剩余")
