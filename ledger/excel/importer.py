@@ -167,6 +167,7 @@ class _Planner:
         self.seq_is_identity = not sheet.has("number") and all(n == 1 for n in seqs.values())
         self.claimed: dict[int, int] = {}  # problem id → the row that took it
         self.ignored_categories = 0
+        self.closed_categories = 0
 
     # ---- helpers -------------------------------------------------------------------------------------------------
 
@@ -443,6 +444,9 @@ class _Planner:
             old = getattr(p, name)
             if name == "description" and not p.description and new == p.summary:
                 continue  # the export writes the summary where a problem has no description
+            if name == "category" and old is None and p.status not in OPEN_STATUSES:
+                self.closed_categories += 1  # a catalogue imported after the problem was signed off
+                continue
             same = (old.pk if hasattr(old, "pk") else old) == (new.pk if hasattr(new, "pk") else new)
             if not same:
                 changed[name] = new
@@ -573,6 +577,11 @@ def _plan(sheet: LedgerSheet, campaign: Campaign, *, by: Any, report: LedgerRepo
         report.warnings.append(
             f"专项行动“{campaign.name}”还没有问题类别清单，{planner.ignored_categories} 个问题的「问题类别」未导入；"
             "导入类别清单后可再次导入本台账补上（已销号的问题除外）。"
+        )
+    if planner.closed_categories:
+        report.warnings.append(
+            f"{planner.closed_categories} 个已销号或已作废的问题在系统中没有问题类别，文件中的「问题类别」未补上"
+            "（这些问题不能再修改）。"
         )
     if not sheet.problems:
         report.file_errors.append("文件中没有问题数据：表头下方的行都是空的。")

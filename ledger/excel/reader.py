@@ -65,17 +65,20 @@ def text_of(value: Any) -> str:
 # ---- numbered items inside one cell ----------------------------------------------------------------------------
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_ITEM_MARK = re.compile(
-    r"(?:(?:^|(?<=[；;。\n\r]))[ \t\u3000]*(?:[（(][ \t]*(\d{1,2})[ \t]*[)）]|(\d{1,2})[ \t]*[.．、](?!\d))"
+_MARK = (
+    r"(?:(?:^|(?<=[；;。\n\r]))[ \t\u3000]*(?:[（(][ \t]*(\d{1,2})[ \t]*[)）]|(\d{1,2})[ \t]*[.．、]<DIGIT>)"
     r"|[ \t\u3000]*([" + _CIRCLED + r"]))"
 )
+_ITEM_MARK = re.compile(_MARK.replace("<DIGIT>", r"(?!\d)"))  # "1.5万元" is not item 1
+_ITEM_MARK_LOOSE = re.compile(_MARK.replace("<DIGIT>", ""))  # dates: "1.2022年6月30日；2.长期坚持"
 _ITEM_TRIM = " \t\r\n\u3000；;，,"
 
 
-def split_numbered(text: str) -> list[str] | None:
-    """ "1.甲；2.乙；3.丙" → ["甲", "乙", "丙"]; None unless the cell starts at 1 and counts up to at least 2."""
+def split_numbered(text: str, *, dates: bool = False) -> list[str] | None:
+    """ "1.甲；2.乙；3.丙" → ["甲", "乙", "丙"]; None unless the cell starts at 1 and counts up to at least 2.
+    With `dates`, an item may begin with a digit ("1.2022年6月30日")."""
     text = text.strip()
-    marks = list(_ITEM_MARK.finditer(text))
+    marks = list((_ITEM_MARK_LOOSE if dates else _ITEM_MARK).finditer(text))
     if len(marks) < 2 or marks[0].start() != 0:
         return None
     numbers = [int(m.group(1) or m.group(2)) if not m.group(3) else _CIRCLED.index(m.group(3)) + 1 for m in marks]
@@ -413,7 +416,7 @@ class _Reader:
             if isinstance(value, dt.date | int | float):
                 return [value] * n
             text = text_of(value)
-            parts = split_numbered(text) if text else None
+            parts = split_numbered(text, dates=plain_split) if text else None
             if parts is None and plain_split and text:
                 plain = [p for p in re.split(r"[；;\n\r]+", text) if p.strip()]
                 parts = plain if len(plain) == n else None

@@ -1,0 +1,176 @@
+"""The ledger import pages: upload → preview (problem by problem) → confirm, through units' ImportJob machinery.
+
+Office staff and admins only; anyone else gets 403. Jobs of other kinds are not found here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from campaigns.models import Campaign
+from campaigns.services import CODE_RE
+from ledger.excel import LEDGER_KIND
+from ledger.excel.columns import LEDGER_COLUMNS
+from ledger.excel.exporter import export_ledger_xlsx
+from ledger.models import Problem
+from units import selectors as unit_selectors
+from units.audit import client_ip
+from units.models import ImportJob, Role
+from units.services import import_job_apply, import_job_create, import_job_preview
+
+PAGE_SIZE = 50
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOTES = [
+    "两种格式都可以导入：每项措施一行（问题的各列向下合并单元格），或每个问题一行（措施在一格内编号：1.…；2.…）。",
+    "表头上方可以有标题行和填报单位、填报日期行；列名可用常见写法（如“问题内容”“具体表现”“责任单位”“完成时限”）。",
+    "牵头单位、配合单位、措施责任单位填单位全称或简称，多个单位用顿号、逗号或分号分隔；系统中没有的单位会报错。",
+    "整改时限可写 2022-06-30、2022年6月30日、2022.6.30、2022/06/30，或“长期坚持”“立行立改”。",
+    "整改状态、销号情况按常用说法识别（已完成、正在推进、未启动、长期坚持；已销号、申请销号、未销号）。",
+    "同一文件可以反复导入：已导入的问题按编号（或序号、问题描述）对应，只更新有变化的内容；任何一处出错都不会写入。",
+]
+
+
+class LedgerUploadForm(forms.Form):
+    file = forms.FileField(
+        label="台账文件",
+        help_text="仅支持 .xlsx 格式（Excel 2007 及以上，或 WPS 另存为 .xlsx）。",
+        error_messages={"required": "请选择要上传的台账文件。", "empty": "上传的文件是空的。"},
+    )
+    campaign = forms.CharField(
+        label="专项行动编号", max_length=32,
+        help_text="如 ZF2022；填写系统中没有的编号时，导入时将新建该专项行动。",
+        error_messages={"required": "请填写专项行动编号。"},
+    )
+    campaign_name = forms.CharField(
+        label="新建专项行动的名称", max_length=200, required=False,
+        help_text="仅在新建专项行动时使用；不填则取台账的标题。",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx"})
+        self.fields["campaign"].widget.attrs.update({"class": "form-control", "list": "campaign-codes",
+                                                      "autocomplete": "off"})
+        self.fields["campaign_name"].widget.attrs.update({"class": "form-control"})
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError("只能上传 .xlsx 格式的 Excel 文件。")
+        return f
+
+    def clean_campaign(self) -> str:
+        code = self.cleaned_data["campaign"].strip()
+        if not CODE_RE.match(code):
+            raise forms.ValidationError("编号只能由字母、数字、“-”和“_”组成，如 ZF2022。")
+        existing = Campaign.objects.filter(code__iexact=code).first()
+        return existing.code if existing else code
+
+
+def _require_importer(request: HttpRequest) -> None:
+    user: Any = request.user
+    if not user.has_role(Role.OFFICE, Role.ADMIN):
+        raise PermissionDenied("只有作风办或系统管理员可以导入问题台账。")
+
+
+def _get_job(request: HttpRequest, pk: int) -> ImportJob:
+    _require_importer(request)
+    return get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk, kind=LEDGER_KIND)
+
+
+def _paginate(request: HttpRequest, object_list: Any) -> Page:
+    return Paginator(object_list, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    initial = {"campaign": request.GET.get("campaign", "")}
+    form = LedgerUploadForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        options = {"campaign": form.cleaned_data["campaign"], "campaign_name": form.cleaned_data["campaign_name"]}
+        try:
+            job = import_job_create(kind=LEDGER_KIND, upload=form.cleaned_data["file"], by=request.user,
+                                    options=options)
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            import_job_preview(job=job)
+            return redirect("ledger:import_job", pk=job.pk)
+    context = {
+        "form": form,
+        "columns": LEDGER_COLUMNS,
+        "notes": NOTES,
+        "campaigns": Campaign.objects.visible_to(request.user).order_by("-start_date", "-id"),
+        "recent_jobs": ImportJob.objects.filter(kind=LEDGER_KIND).select_related("uploaded_by")[:10],
+    }
+    return render(request, "ledger/import/start.html", context)
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_job(request, pk)
+    report = job.report or {}
+    show = request.GET.get("show", "")
+    if show not in {key for key, _ in unit_selectors.ROW_TABS}:
+        show = ""
+    context = {
+        "job": job, "report": report, "tabs": unit_selectors.import_tabs(report), "show": show,
+        "page_obj": _paginate(request, unit_selectors.import_rows(report, show)),
+        "campaign_code": report.get("campaign", {}).get("code") or job.options.get("campaign", ""),
+    }
+    return render(request, "ledger/import/job.html", context)
+
+
+@login_required
+@require_GET
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
+    job = _get_job(request, pk)
+    if job.is_running:
+        return render(request, "ledger/import/_progress.html", {"job": job})
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRefresh()
+    return redirect("ledger:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_job(request, pk)
+    try:
+        job = import_job_apply(job=job, by=request.user, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        if job.status == ImportJob.Status.DONE:
+            messages.success(request, "台账导入完成。")
+        elif job.status == ImportJob.Status.PREVIEWED:
+            messages.error(request, "导入时发现错误（数据可能在预检后发生了变化），未写入任何数据，请查看下表。")
+        elif job.status == ImportJob.Status.FAILED:
+            messages.error(request, "导入失败，未写入任何数据。")
+    return redirect("ledger:import_job", pk=job.pk)
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    """An empty ledger in the layout the export writes and the import reads."""
+    _require_importer(request)
+    data = export_ledger_xlsx(Problem.objects.none(), title="××县××专项行动问题整改台账")
+    response = HttpResponse(data, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, "问题台账模板.xlsx")
+    return response
