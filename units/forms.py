@@ -65,12 +65,19 @@ class UnitSearchForm(forms.Form):
         )
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units indented by their depth, so a long select still reads as a tree."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return "\u3000" * obj.depth + obj.name
+
+
 STATUS_CHOICES = [("", "全部状态"), ("active", "启用"), ("inactive", "停用")]
 
 
 class UserFilterForm(forms.Form):
     q = forms.CharField(label="关键字", required=False, max_length=100)
-    unit = forms.ModelChoiceField(label="单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位")
+    unit = UnitChoiceField(label="单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位")
     role = forms.ChoiceField(label="角色", required=False, choices=[("", "全部角色"), *Role.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=STATUS_CHOICES)
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+from units.models import ImportJob
+from units.services import import_job_create, import_job_run_preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +124,26 @@ def test_admin_imports_the_unit_roster(page: Page, live_server, accounts, shared
     dialog.get_by_test_id("apply-submit").click()
     expect(page.get_by_test_id("job-status")).to_have_text("已完成")
     expect(page.get_by_test_id("done-summary")).to_contain_text("导入完成")
+
+
+def test_job_page_polls_progress_until_the_job_stops(page: Page, live_server, accounts, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    wb = Workbook()
+    wb.active.append(["单位编码", "单位名称"])
+    wb.active.append(["A1", "甲单位"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    job = import_job_create(
+        kind="units", upload=SimpleUploadedFile("名册.xlsx", buffer.getvalue()), by=accounts.admin
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWING, progress=30)
+
+    log_in(page, live_server.url, "admin1")
+    page.goto(f"{live_server.url}/units/import/{job.pk}/")
+    expect(page.get_by_test_id("progress-value")).to_have_text("30%")
+    ImportJob.objects.filter(pk=job.pk).update(progress=70)
+    expect(page.get_by_test_id("progress-value")).to_have_text("70%")  # htmx polled the partial
+
+    import_job_run_preview(job_id=job.pk)  # the worker finishes: the page reloads itself
+    expect(page.get_by_test_id("job-status")).to_have_text("待确认")
+    expect(page.get_by_test_id("count-new")).to_have_text("1")

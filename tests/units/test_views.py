@@ -721,3 +721,21 @@ def test_ledger_jobs_are_not_shown_here(admin_client, people, tmp_path, settings
     ImportJob.objects.filter(pk=job.pk).update(kind=ImportJob.Kind.LEDGER)
     assert admin_client.get(reverse("units:import_job", args=[job.pk])).status_code == 404
     assert admin_client.get(reverse("units:import_job", args=[999999])).status_code == 404
+
+
+# ---------------------------------------------------------------- Django's admin (superusers' repairs)
+
+
+def test_django_admin_pages_render_for_superuser(client, people, county):
+    boss = User.objects.create_superuser("root", password=PASSWORD, full_name="超级管理员", unit=county.root)
+    client = login(client, boss)
+    for path in ("unit", "user", "auditentry", "importjob"):
+        assert client.get(f"/django-admin/units/{path}/").status_code == 200, path
+    assert client.get(f"/django-admin/units/user/{people.liaison.pk}/change/").status_code == 200
+    assert client.get(f"/django-admin/units/unit/{county.town.pk}/change/").status_code == 200
+    assert client.get("/django-admin/units/unit/add/").status_code == 403
+
+
+def test_django_admin_refuses_app_admins_without_staff_flag(client, people):
+    response = login(client, people.admin).get("/django-admin/units/unit/")
+    assert response.status_code == 302
