@@ -1,0 +1,440 @@
+"""Demo ledger: the campaign 「2026年深化机关作风整顿」 (ZF2026) in the demo county 示范县, with its category
+catalogue and about forty problems in every state, so that the pages have something to show.
+
+Everything goes through the services and the workflow, as the pages do: nothing sets a status directly.
+Deadlines are relative to the day the demo is loaded (red, yellow and green lights stay mixed); the transitions
+themselves are stamped with the loading time.
+
+Run by `python manage.py load_demo` after the units (see units/demo.py). Idempotent: does nothing when campaign
+ZF2026 exists, and skips itself when the demo county or the office's demo account is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import services as campaign_services
+from campaigns.models import Campaign, CampaignStatus, Category, PhaseKind, Source
+from units import demo as units_demo
+from units.models import Role, Unit, User
+from units.services import user_create
+
+from . import lookback, services, workflow
+from .models import Evidence, LookbackCheck, MeasureStatus, Problem, RectificationType
+
+CAMPAIGN_CODE = "ZF2026"
+CAMPAIGN_NAME = "2026年深化机关作风整顿"
+OFFICE_UNIT = "示范县作风建设工作领导小组办公室"
+
+# The 问题表现清单 in the layout of the offices' files: (类别编码, 类别名称, 上级类别编码).
+CATEGORIES: tuple[tuple[str, str, str], ...] = (
+    ("1", "政治责任方面", ""),
+    ("1.01", "学习贯彻党的创新理论不深不实，学用脱节", "1"),
+    ("1.02", "落实上级决策部署打折扣、搞变通", "1"),
+    ("1.03", "重要指示批示精神落实不到位、不能举一反三", "1"),
+    ("2", "担当尽责方面", ""),
+    ("2.04", "遇到矛盾绕着走，推诿扯皮、敷衍塞责", "2"),
+    ("2.05", "工作标准不高、作风漂浮，“躺平”懈怠", "2"),
+    ("2.06", "服务企业不主动，涉企诉求办理不及时", "2"),
+    ("2.07", "安全生产等重点领域风险隐患排查整治不力", "2"),
+    ("3", "人民立场方面", ""),
+    ("3.08", "窗口服务态度生硬，“门难进、脸难看、事难办”", "3"),
+    ("3.09", "群众诉求回应不及时，12345热线、信访件办理走过场", "3"),
+    ("3.10", "惠民政策落实打折扣，群众获得感不强", "3"),
+    ("4", "基层减负方面", ""),
+    ("4.11", "文山会海反弹回潮，层层发文、层层开会", "4"),
+    ("4.12", "督查检查考核过多过频，过度留痕", "4"),
+    ("4.13", "政务APP和工作群过多，“指尖上的形式主义”", "4"),
+    ("5", "清正廉洁方面", ""),
+    ("5.14", "违规吃喝、违规收送礼品礼金", "5"),
+    ("5.15", "公车私用、办公用房超标", "5"),
+    ("5.16", "政商交往失度，“亲”而不“清”", "5"),
+)
+
+# Liaisons for the lead units that have no demo account: created with a one-time password nobody knows, as an
+# administrator would before handing accounts out.
+LIAISONS: dict[str, tuple[str, str]] = {
+    "示范县卫生健康委员会": ("wjw_lly", "陈晓燕"),
+    "示范县政务服务和大数据管理局": ("zwfw_lly", "刘洋"),
+    "示范县住房和城乡建设局": ("zjj_lly", "黄志强"),
+    "示范县市场监督管理局": ("scjg_lly", "吴敏"),
+    "示范县信访局": ("xfj_lly", "郑丽"),
+    "示范县城关街道办事处": ("cgjd_lly", "马超"),
+    "示范县青石镇人民政府": ("qsz_lly", "何静"),
+    "示范县人力资源和社会保障局": ("rsj_lly", "高峰"),
+    "示范县交通运输局": ("jtj_lly", "林涛"),
+    "示范县人民政府办公室": ("zfb_lly", "罗佳"),
+    "示范县自然资源局": ("zrzy_lly", "梁文"),
+    "示范县医疗保障局": ("ybj_lly", "宋洁"),
+}
+
+# What a problem should end up as. Deadlines for the open ones are days from today.
+DRAFT, RED, YELLOW, GREEN, LONG_TERM = "draft", "red", "yellow", "green", "long_term"
+PENDING, RETURNED, CLOSED, CLOSED_AFTER_RETURN = "pending", "returned", "closed", "closed_after_return"
+STAGE_CLOSED, VOIDED, RELAPSED = "stage_closed", "voided", "relapsed"
+
+
+@dataclass(frozen=True)
+class DemoProblem:
+    summary: str
+    category: str
+    source: str
+    lead: str
+    state: str
+    days: int | None  # deadline relative to today; None for 长期坚持
+    measures: tuple[str, ...]
+    description: str = ""
+    co: tuple[str, ...] = ()
+    leader: str = ""
+    person: str = ""
+    kind: str = RectificationType.TIME_LIMITED
+    progress: tuple[str, ...] = field(default=())
+
+
+P = DemoProblem
+EDU, FIN, HEALTH = "示范县教育体育局", "示范县财政局", "示范县卫生健康委员会"
+GOV_SERVICE, HOUSING, MARKET = "示范县政务服务和大数据管理局", "示范县住房和城乡建设局", "示范县市场监督管理局"
+PETITION, CHENGGUAN, QINGSHI = "示范县信访局", "示范县城关街道办事处", "示范县青石镇人民政府"
+HR, TRANSPORT, GOV_OFFICE = "示范县人力资源和社会保障局", "示范县交通运输局", "示范县人民政府办公室"
+LAND, MEDICAL_INS = "示范县自然资源局", "示范县医疗保障局"
+SCHOOL, PRIMARY, HOSPITAL = "示范县第一高级中学", "示范县实验小学", "示范县人民医院"
+
+PROBLEMS: tuple[DemoProblem, ...] = (
+    # ---- 待分派: found, not yet given to a unit
+    P("部分村级公益性岗位人员长期不在岗，存在“吃空饷”现象", "3.10", "群众反映", QINGSHI, DRAFT, 30, (),
+      "群众反映青石村、柳林村公益性岗位人员长期外出务工，工资照常发放。"),
+    P("土地征收补偿款发放进度滞后，群众多次到县反映", "3.09", "群众反映", LAND, DRAFT, 45, (),
+      "城东片区征收项目补偿款拖欠近半年。"),
+    P("交通建设项目招标文件设置不合理门槛", "5.16", "审计监督", TRANSPORT, DRAFT, 60, (),
+      "审计发现两个项目招标文件设置与项目无关的业绩要求，限制潜在投标人。"),
+    P("医保报销窗口一次性告知不到位，群众反复跑", "3.08", "明察暗访", MEDICAL_INS, DRAFT, 20, ()),
+    P("个别单位仍在使用已明令清理的政务APP打卡", "4.13", "督查反馈", HR, DRAFT, 25, ()),
+    # ---- 整改中, overdue (red)
+    P("12345热线转办件签收后长期无回复，部分诉求一转了之", "3.09", "群众反映", PETITION, RED, -45,
+      ("对积压转办件逐件回访办结", "建立转办件催办督办机制"),
+      "一季度转办件超期未回复38件，回访满意率不足六成。", leader="局长 许文", person="郑丽",
+      progress=("已梳理积压件38件，回访办结21件",)),
+    P("老旧小区改造项目进度滞后，群众意见较大", "2.05", "上级通报", HOUSING, RED, -12,
+      ("倒排工期，每周调度项目进度", "对施工单位约谈并督促增加作业面"),
+      "城关片区老旧小区改造完成率仅40%，低于全市平均水平。", co=(CHENGGUAN,), leader="副局长 周涛",
+      person="黄志强", progress=("已召开调度会3次，约谈施工单位2家",)),
+    P("学校食堂食材采购台账不规范", "5.16", "督查反馈", SCHOOL, RED, -8,
+      ("建立食材采购验收台账", "公开招标确定配送企业"), leader="校长 王海", person="赵敏",
+      progress=("已建立采购验收台账",)),
+    P("重大项目审批环节多、时限长，企业反映强烈", "2.06", "上级通报", GOV_SERVICE, RED, -3,
+      ("梳理项目审批事项，压减办理时限三分之一", "推行并联审批、容缺受理"),
+      "企业反映项目从立项到施工许可平均耗时超过120个工作日。", co=("示范县发展和改革局",),
+      leader="局长 孙明", person="刘洋", progress=("已完成审批事项梳理，正在修订流程",)),
+    P("工程建设领域欠薪问题处置不及时", "3.09", "群众反映", HR, RED, -31,
+      ("建立欠薪线索台账，实行清零销号", "对重点项目实行工资专户管理"), leader="局长 邓刚", person="高峰",
+      progress=("已处置欠薪线索12条",)),
+    P("乡镇卫生院夜间值班缺岗", "2.05", "明察暗访", HEALTH, RED, -1,
+      ("完善夜间值班制度并严格考勤",), leader="副主任 许宁", person="陈晓燕"),
+    # ---- 整改中, due soon (yellow)
+    P("文件会议过多，一季度发文量同比不降反升", "4.11", "自查自纠", GOV_OFFICE, YELLOW, 2,
+      ("建立发文计划审核制度，严控发文数量", "对一季度文件逐件清理"),
+      "一季度以县政府办名义发文同比增长18%，部分文件照抄照转上级文件。", leader="主任 钱江", person="罗佳",
+      progress=("已印发发文审核办法",)),
+    P("教师培训经费使用不规范", "5.16", "审计监督", EDU, YELLOW, 5,
+      ("开展培训经费专项清理", "完善培训经费管理办法"), leader="副局长 李红", person="张丽",
+      progress=("已清理2025年度培训经费支出",)),
+    P("窗口工作人员上班时间玩手机，办事群众等候无人引导", "3.08", "明察暗访", MARKET, YELLOW, 0,
+      ("对涉事人员批评教育并通报", "设立窗口引导岗，实行AB岗制度"), leader="局长 孔亮", person="吴敏",
+      progress=("已通报并约谈涉事人员",)),
+    P("财政资金拨付不及时，部分项目资金滞留", "2.04", "审计监督", FIN, YELLOW, 6,
+      ("对滞留资金逐项清理拨付", "建立资金拨付预警机制"), leader="副局长 冯军", person="周强",
+      progress=("已清理滞留资金项目15个",)),
+    P("社区工作台账多、迎检材料重复报送", "4.12", "督查反馈", CHENGGUAN, YELLOW, 4,
+      ("清理规范社区台账，合并重复报表",), co=("城关街道和平社区居民委员会",), leader="主任 唐辉", person="马超"),
+    # ---- 整改中, on track (green)
+    P("校外培训机构监管不到位", "2.04", "群众反映", EDU, GREEN, 40,
+      ("开展校外培训机构专项排查", "建立联合执法机制"), co=(MARKET,), leader="副局长 李红", person="张丽",
+      progress=("已排查机构46家",)),
+    P("医院预约挂号“一号难求”，黄牛倒号屡禁不止", "3.08", "群众反映", HOSPITAL, GREEN, 25,
+      ("上线分时段预约挂号", "联合公安打击倒号行为"), leader="院长 钟华", person="孙雪"),
+    P("涉企检查多头重复，企业疲于应付", "4.12", "自查自纠", MARKET, GREEN, 60,
+      ("推行“综合查一次”联合检查",), leader="局长 孔亮", person="吴敏"),
+    P("政务服务“好差评”差评整改不闭环", "3.08", "督查反馈", GOV_SERVICE, GREEN, 18,
+      ("建立差评回访整改闭环机制",), leader="局长 孙明", person="刘洋",
+      progress=("已对一季度差评逐件回访",)),
+    P("村级工作群过多过滥，基层干部负担重", "4.13", "自查自纠", QINGSHI, GREEN, 30,
+      ("清理合并村级工作群",), leader="镇长 彭勇", person="何静"),
+    P("城区燃气管道隐患排查不彻底", "2.07", "上级通报", HOUSING, GREEN, 12,
+      ("全面排查老旧燃气管道", "督促燃气企业限期更换"), co=("示范县应急管理局",), leader="副局长 周涛",
+      person="黄志强", progress=("已排查管道32公里",)),
+    P("学生营养餐配送不及时", "3.10", "群众反映", PRIMARY, GREEN, 9,
+      ("调整配送时间并建立反馈机制",), leader="校长 程静", person="胡晓"),
+    # ---- 长期坚持, still under way
+    P("干部队伍中存在“躺平式”现象，干事创业氛围不浓", "2.05", "自查自纠", EDU, LONG_TERM, None,
+      ("开展“庸懒散慢”专项治理", "建立干部实绩考核台账"), leader="党组书记 陈刚", person="张丽",
+      kind=RectificationType.LONG_TERM, progress=("已开展专项治理谈话20人次",)),
+    # ---- 待核查: applied for sign-off
+    P("基层医疗机构药品采购未全部上平台", "5.16", "审计监督", HEALTH, PENDING, 10,
+      ("督促全部药品通过省平台采购", "开展药品采购专项检查"), leader="副主任 许宁", person="陈晓燕",
+      progress=("17家基层医疗机构已全部上平台采购",)),
+    P("办公用房超标准配备", "5.15", "巡视巡察", FIN, PENDING, -2,
+      ("腾退超标准办公用房",), leader="局长 黄斌", person="周强", progress=("已腾退办公用房2间，面积46平方米",)),
+    P("学校作业布置“一刀切”，学生负担重", "3.10", "群众反映", EDU, RETURNED, 15,
+      ("制定作业分层布置指导意见", "开展作业质量专项检查"), leader="副局长 李红", person="张丽",
+      progress=("已印发指导意见",)),
+    P("社保卡补办需多次跑腿", "3.08", "明察暗访", HR, PENDING, 7,
+      ("实现社保卡即时制卡",), leader="局长 邓刚", person="高峰", progress=("即时制卡设备已投用",)),
+    P("信访事项办理告知书格式不规范", "3.09", "督查反馈", PETITION, PENDING, 20,
+      ("统一告知书格式并培训",), leader="局长 许文", person="郑丽", progress=("已统一格式并培训工作人员",)),
+    # ---- 已销号
+    P("超标准公务接待", "5.14", "巡视巡察", GOV_OFFICE, CLOSED, -40,
+      ("清退超标准接待费用", "修订公务接待管理办法"), leader="主任 钱江", person="罗佳",
+      progress=("已清退超标准费用2.3万元",)),
+    P("公车私用问题", "5.15", "明察暗访", TRANSPORT, CLOSED, -30,
+      ("对当事人给予党纪处分并通报", "安装公车定位系统"), leader="局长 谢峰", person="林涛",
+      progress=("公车定位系统已全部安装",)),
+    P("学习贯彻党的创新理论流于形式，学习记录照抄照搬", "1.01", "自查自纠", EDU, CLOSED, -20,
+      ("改进理论学习中心组学习制度",), leader="党组书记 陈刚", person="张丽", progress=("已修订学习制度",)),
+    P("落实上级减税降费政策打折扣", "1.02", "上级通报", FIN, CLOSED_AFTER_RETURN, -15,
+      ("逐项梳理政策落实情况", "对应享未享企业逐户补落实"), leader="副局长 冯军", person="周强",
+      progress=("已为38户企业补落实政策",)),
+    P("社区办事指南公示内容过时", "3.08", "明察暗访", CHENGGUAN, CLOSED, -25,
+      ("更新办事指南并上墙公示",), co=("城关街道和平社区居民委员会",), leader="主任 唐辉", person="马超",
+      progress=("已更新指南12项",)),
+    P("社区网格员入户走访记录不实", "2.05", "督查反馈", CHENGGUAN, RELAPSED, -35,
+      ("核实走访记录，对不实记录责任人批评教育",), leader="主任 唐辉", person="马超",
+      progress=("已核实走访记录并批评教育3人",)),
+    P("医院门诊收费项目公示不全", "3.10", "群众反映", HOSPITAL, CLOSED, -10,
+      ("完善收费项目公示",), leader="院长 钟华", person="孙雪", progress=("已在门诊大厅设置电子公示屏",)),
+    P("重要指示批示精神传达学习不及时", "1.03", "自查自纠", GOV_SERVICE, CLOSED, -18,
+      ("建立重要指示批示传达学习台账",), leader="局长 孙明", person="刘洋", progress=("台账已建立",)),
+    # ---- 长期坚持, signed off for this stage
+    P("基层减负长效机制不健全", "4.11", "自查自纠", QINGSHI, STAGE_CLOSED, None,
+      ("建立会议文件计划管理制度并长期执行",), leader="镇长 彭勇", person="何静",
+      kind=RectificationType.LONG_TERM, progress=("本年度会议、文件数量分别下降32%和28%",)),
+    # ---- 已作废
+    P("窗口工作人员服务态度差（与已登记问题重复）", "3.08", "群众反映", MARKET, VOIDED, 10, ()),
+)
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+class _Loader:
+    """Holds what the steps share: today, the office account, units by name, liaisons by unit."""
+
+    def __init__(self, stdout: Any, root: Unit, office: User) -> None:
+        self.stdout = stdout
+        self.root = root
+        self.office = office
+        self.today = timezone.localdate()
+        self.units = {u.name: u for u in Unit.objects.subtree_of(root).filter(is_active=True)}
+        self.liaisons: dict[int, User] = {}
+        self.created_liaisons = 0
+
+    def day(self, offset: int) -> dt.date:
+        return self.today + dt.timedelta(days=offset)
+
+    def past(self, offset: int) -> dt.date:
+        """A date `offset` days ago, never in the future."""
+        return min(self.today, self.today - dt.timedelta(days=offset))
+
+    def liaison_for(self, unit: Unit) -> User:
+        """An active liaison acting for `unit` (of it or of an ancestor); one is created if there is none."""
+        if unit.pk in self.liaisons:
+            return self.liaisons[unit.pk]
+        candidates = User.objects.with_role(Role.LIAISON).filter(is_active=True, unit__isnull=False).select_related(
+            "unit"
+        )
+        best = None
+        for u in candidates:
+            if unit.path.startswith(u.unit.path) and (best is None or len(u.unit.path) > len(best.unit.path)):
+                best = u
+        if best is None:
+            username, full_name = LIAISONS.get(unit.name, (f"lly{unit.pk}", f"{unit.display_name}联络员"))
+            base, n = username, 1
+            while User.objects.filter(username=username).exists():
+                n += 1
+                username = f"{base}{n}"
+            best, _ = user_create(by=None, username=username, full_name=full_name, unit=unit, roles=[Role.LIAISON])
+            self.created_liaisons += 1
+        self.liaisons[unit.pk] = best
+        return best
+
+
+def _campaign(loader: _Loader) -> Campaign:
+    year = 2026
+    phases = [
+        {"kind": PhaseKind.INVESTIGATION, "name": "", "start_date": dt.date(year, 3, 1),
+         "deadline": dt.date(year, 3, 31), "note": "3月31日前各单位报送问题台账"},
+        {"kind": PhaseKind.RECTIFICATION, "name": "", "start_date": dt.date(year, 4, 1),
+         "deadline": dt.date(year, 6, 30), "note": "6月30日前集中整改完毕"},
+        {"kind": PhaseKind.DYNAMIC, "name": "", "start_date": dt.date(year, 7, 1),
+         "deadline": dt.date(year, 11, 30), "note": "新发现问题随时登记、动态清零，第四季度前完成销号"},
+        {"kind": PhaseKind.LOOKBACK, "name": "", "start_date": dt.date(year, 12, 1),
+         "deadline": dt.date(year, 12, 31), "note": "对已销号问题抽查回头看，防止反弹回潮"},
+    ]
+    campaign = campaign_services.campaign_create(
+        by=loader.office, name=CAMPAIGN_NAME, code=CAMPAIGN_CODE,
+        description="聚焦政治责任、担当尽责、人民立场、基层减负、清正廉洁五个方面，查摆问题、建立台账、限期整改、逐项销号。",
+        jurisdiction=[loader.root], start_date=dt.date(year, 3, 1), end_date=dt.date(year, 12, 31),
+        status=CampaignStatus.ACTIVE, phases=phases,
+    )
+    by_code: dict[str, Category] = {}
+    for code, name, parent in CATEGORIES:
+        by_code[code] = campaign_services.category_create(
+            campaign=campaign, by=loader.office, code=code, name=name, parent=by_code.get(parent)
+        )
+    return campaign
+
+
+def _measure_deadline(loader: _Loader, spec: DemoProblem, i: int) -> dt.date | None:
+    if spec.kind == RectificationType.LONG_TERM:
+        return None
+    base = spec.days if spec.days is not None else 30
+    return loader.day(base - 7 * (len(spec.measures) - 1 - i))
+
+
+def _add_measures(loader: _Loader, problem: Problem, spec: DemoProblem, liaison: User) -> list[Any]:
+    measures = []
+    for i, content in enumerate(spec.measures):
+        unit = problem.lead_unit
+        if i == len(spec.measures) - 1 and spec.co and i > 0:
+            unit = loader.units.get(spec.co[0], unit)  # the last measure goes to the co-unit
+        measures.append(services.measure_create(
+            problem=problem, by=liaison, content=content, unit=unit, responsible_person=spec.person,
+            deadline=_measure_deadline(loader, spec, i), is_long_term=spec.kind == RectificationType.LONG_TERM,
+        ))
+    return measures
+
+
+def _progress(
+    loader: _Loader, measure: Any, liaison: User, text: str, days_ago: int, *, done: bool, evidence: str = ""
+) -> None:
+    files = [SimpleUploadedFile(evidence, PDF, content_type="application/pdf")] if evidence else []
+    on = loader.past(days_ago)
+    services.progress_add(measure=measure, by=liaison, text=text, on=on, files=files)
+    status = MeasureStatus.DONE if done else MeasureStatus.IN_PROGRESS
+    workflow.measure_set_status(measure=measure, by=liaison, status=status, completed_on=on if done else None)
+
+
+def _problem(loader: _Loader, campaign: Campaign, spec: DemoProblem, cats: dict[str, Category],
+             sources: dict[str, Source]) -> Problem | None:
+    lead = loader.units.get(spec.lead)
+    if lead is None:
+        return None
+    office = loader.office
+    found_by = loader.units.get(OFFICE_UNIT)
+    if spec.source == "巡视巡察":
+        found_by = loader.units.get("中共示范县委巡察工作领导小组办公室", found_by)
+    elif spec.source == "审计监督":
+        found_by = loader.units.get("示范县审计局", found_by)
+    elif spec.source == "自查自纠":
+        found_by = lead
+    age = {DRAFT: 5, RED: 80, YELLOW: 50, GREEN: 30, LONG_TERM: 120}.get(spec.state, 90)
+    problem = services.problem_create(
+        campaign=campaign, by=office, summary=spec.summary, description=spec.description or spec.summary + "。",
+        co_units=[u for u in (loader.units.get(n) for n in spec.co) if u is not None],
+        source=sources.get(spec.source), category=cats.get(spec.category), discovered_on=loader.past(age),
+        found_by=found_by, lead_unit=lead, responsible_leader=spec.leader, responsible_person=spec.person,
+        rectification_type=spec.kind, deadline=None if spec.days is None else loader.day(spec.days),
+    )
+    if spec.state == DRAFT:
+        return problem
+    workflow.assign(problem=problem, by=office, reason="请按期整改，按时报送整改进展。")
+    if spec.state == VOIDED:
+        workflow.void(problem=problem, by=office, reason="经核实与已登记问题重复，予以作废。")
+        return problem
+    liaison = loader.liaison_for(lead)
+    measures = _add_measures(loader, problem, spec, liaison)
+    texts = list(spec.progress) or ["已制定整改方案，正在推进"]
+    finished = spec.state in (PENDING, RETURNED, CLOSED, CLOSED_AFTER_RETURN, STAGE_CLOSED, RELAPSED)
+    for i, m in enumerate(measures):
+        text = texts[i] if i < len(texts) else "已按计划完成"
+        if finished:
+            _progress(loader, m, liaison, text, 20 - i, done=True, evidence="整改佐证材料.pdf" if i == 0 else "")
+        elif i == 0 and spec.progress:
+            # the first measure of an open problem: done for green ones, under way otherwise
+            _progress(loader, m, liaison, text, 10, done=spec.state == GREEN and len(measures) > 1)
+        elif i == 1 and spec.state == RED:
+            _progress(loader, m, liaison, "正在推进，进度滞后", 3, done=False)
+    if not finished:
+        return problem
+    summary = "；".join(texts) + "。各项整改措施已完成，申请销号。"
+    workflow.apply(problem=problem, by=liaison, summary=summary)
+    if spec.state in (RETURNED, CLOSED_AFTER_RETURN):
+        workflow.return_(problem=problem, by=office, opinion="佐证材料不足，请补充整改前后对比材料后重新申请。")
+        services.progress_add(measure=measures[0], by=liaison, text="补充整改前后对比材料", on=loader.past(2),
+                              files=[SimpleUploadedFile("整改前后对比.pdf", PDF, content_type="application/pdf")])
+        workflow.apply(problem=problem, by=liaison, summary="已按核查意见补充佐证材料。" + summary)
+    if spec.state in (CLOSED, CLOSED_AFTER_RETURN, RELAPSED):
+        workflow.approve(problem=problem, by=office, opinion="经核查，整改到位，同意销号。")
+    elif spec.state == STAGE_CLOSED:
+        workflow.approve(problem=problem, by=office, opinion="阶段目标已完成，同意阶段性销号，继续长期坚持。",
+                         stage=True)
+    return problem
+
+
+def _lookback(loader: _Loader, campaign: Campaign, relapsed: list[Problem]) -> int:
+    """One 回头看 batch over the units of the relapsed problems: one relapse, the rest consolidated."""
+    count = 0
+    for problem in relapsed:
+        checks = lookback.lookback_draw(
+            campaign=campaign, by=loader.office, batch=f"2026年第一批回头看（{problem.lead_unit.display_name}）",
+            unit=problem.lead_unit,
+        )
+        for check in LookbackCheck.objects.filter(pk__in=[c.pk for c in checks]).select_related("problem"):
+            if check.problem_id == problem.pk:
+                lookback.lookback_record(check=check, by=loader.office, result="relapsed",
+                                         finding="抽查发现部分网格员走访记录仍存在代签、补记现象。")
+            else:
+                lookback.lookback_record(check=check, by=loader.office, result="consolidated",
+                                         finding="实地抽查，整改成果巩固。")
+            count += 1
+    return count
+
+
+@transaction.atomic
+def load_demo(stdout: Any) -> None:
+    if Campaign.objects.filter(code=CAMPAIGN_CODE).exists():
+        stdout.write(f"示范专项行动 {CAMPAIGN_CODE} 已存在，未做改动。")
+        return
+    root = units_demo.demo_root()
+    office_names = [a.username for a in units_demo.DEMO_ACCOUNTS if Role.OFFICE in a.roles]
+    office = User.objects.filter(username__in=office_names, is_active=True).first()
+    if root is None or office is None or not office.has_role(Role.OFFICE):
+        stdout.write("未找到示范县或作风办示范账号，跳过问题台账示范数据。")
+        return
+    loader = _Loader(stdout, root, office)
+    campaign = _campaign(loader)
+    cats = {c.code: c for c in Category.objects.filter(campaign=campaign)}
+    sources = {s.name: s for s in Source.objects.filter(campaign=campaign)}
+    made = [(spec, _problem(loader, campaign, spec, cats, sources)) for spec in PROBLEMS]
+    relapsed = [p for spec, p in made if p is not None and spec.state == RELAPSED]
+    checks = _lookback(loader, campaign, relapsed)
+    problems = [p for _, p in made if p is not None]
+    stdout.write(
+        f"已创建示范专项行动“{CAMPAIGN_NAME}”（{CAMPAIGN_CODE}）：{len(CATEGORIES)} 个问题类别，"
+        f"{len(problems)} 个问题，回头看抽查 {checks} 个；"
+        f"新建联络员账号 {loader.created_liaisons} 个（初始密码由管理员重置后发放）。"
+    )
+
+
+@transaction.atomic
+def reset_demo(stdout: Any) -> None:
+    """Delete the demo campaign and its problems (their evidence files too), so the units can go."""
+    campaign = Campaign.objects.filter(code=CAMPAIGN_CODE).first()
+    if campaign is None:
+        return
+    for ev in Evidence.objects.filter(problem__campaign=campaign):
+        ev.file.delete(save=False)
+    deleted, _ = Problem.objects.filter(campaign=campaign).delete()
+    # Categories protect their parents: the deepest first.
+    cats = Category.objects.filter(campaign=campaign)
+    while cats.exists():
+        cats.filter(children__isnull=True).delete()
+    campaign.delete()
+    stdout.write(f"已删除示范专项行动 {CAMPAIGN_CODE} 及其问题台账数据。")
