@@ -33,6 +33,7 @@ from units.audit import Action, audit_record, client_ip
 from units.models import Role
 
 from . import lookback, selectors, services, workflow
+from .excel.exporter import export_ledger_xlsx
 from .filters import ProblemFilterForm
 from .forms import (
     ApplyForm,
@@ -57,6 +58,7 @@ from .models import (
     TransitionAction,
 )
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOOKBACK_PAGE_SIZE = 50
 QUEUE_PAGE_SIZE = 20
 
@@ -142,12 +144,10 @@ def _problem_url(problem: Problem, anchor: str = "") -> str:
 
 # ---- the ledger list -------------------------------------------------------------------------------------------
 
-def _filtered_list(request: HttpRequest) -> tuple[ProblemFilterForm, Any, dict[str, int], selectors.Lights, dict]:
+def _filter_form(request: HttpRequest) -> tuple[ProblemFilterForm, selectors.Lights, dict[str, Any]]:
     lights = selectors.Lights.for_all_campaigns()
     form = ProblemFilterForm(request.GET or None, user=request.user, campaigns=lights.campaigns)
-    params = form.params()
-    qs, counts = selectors.problem_list(request.user, params, lights=lights)
-    return form, qs, counts, lights, params
+    return form, lights, form.params()
 
 
 @login_required
@@ -155,43 +155,30 @@ def _filtered_list(request: HttpRequest) -> tuple[ProblemFilterForm, Any, dict[s
 def problem_list(request: HttpRequest) -> HttpResponse:
     """问题台账: every problem the user may see, filtered, sorted, paginated, with counts per light."""
     _require_role(request)
-    form, qs, counts, lights, params = _filtered_list(request)
+    form, lights, params = _filter_form(request)
+    qs, counts = selectors.problem_list(request.user, params, lights=lights)
     page = Paginator(qs, params["per_page"]).get_page(request.GET.get("page"))
     lights.attach(page.object_list)
-    user: Any = request.user
     return render(request, "ledger/problem_list.html", {
         "form": form, "page_obj": page, "counts": counts, "params": params,
-        "is_office": workflow.is_office(user),
-        "can_export": _exporter() is not None,
+        "is_office": workflow.is_office(request.user),
     })
-
-
-def _exporter() -> Callable[..., bytes] | None:
-    try:
-        from ledger.excel.exporter import export_ledger_xlsx  # noqa: PLC0415  (optional until it lands)
-    except ImportError:
-        return None
-    return export_ledger_xlsx
 
 
 @login_required
 @require_GET
 def problem_export(request: HttpRequest) -> HttpResponse:
-    """导出: the filtered, scoped ledger as the .xlsx layout offices print."""
+    """导出: the filtered, scoped ledger in the .xlsx layout offices print."""
     _require_role(request)
-    export = _exporter()
-    if export is None:
-        raise Http404("导出功能尚未启用。")
-    form, qs, _counts, _lights, params = _filtered_list(request)
+    _form, lights, params = _filter_form(request)
+    qs = selectors.problems_for_export(request.user, params, lights=lights)
     campaign = params.get("campaign")
     title = f"{campaign.name}问题整改台账" if campaign else "问题整改台账"
-    data = export(qs, title=title)
+    data = export_ledger_xlsx(qs, title=title)
     audit_record(action=Action.EXPORT, actor=request.user, ip=client_ip(request),
-                 note=f"导出问题台账（{qs.count()}条）")
+                 note=f"导出{title}（{qs.count()}个问题）")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(f'{title}-{stamp}.xlsx')}"
     return response
 

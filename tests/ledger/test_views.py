@@ -106,7 +106,8 @@ def url(name, *args):
 def all_urls(ledger: Ledger) -> list[str]:
     check = LookbackCheck.objects.create(problem=ledger.edu, batch="b")
     return [
-        url("problem_list"), url("problem_create"), url("problem_assign"), url("review_queue"), url("my_tasks"),
+        url("problem_list"), url("problem_export"), url("problem_create"), url("problem_assign"),
+        url("review_queue"), url("my_tasks"),
         url("deadline_preview"), url("lookback_list"), url("lookback_draw"),
         url("problem_detail", ledger.edu.pk), url("problem_edit", ledger.edu.pk),
         url("measure_create", ledger.edu.pk), url("problem_apply", ledger.edu.pk),
@@ -610,3 +611,27 @@ def test_home_cards_partial_counts_the_users_scope(rf, people, ledger):
     assert 'data-count="open">3<' in html and 'data-count="red">1<' in html
     request.user = people.outsider
     assert "ledger-home-cards" not in render_to_string("ledger/_home_cards.html", {"request": request})
+
+
+# ---- export ----------------------------------------------------------------------------------------------------
+
+def exported_numbers(response) -> set[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(response.content)).active
+    return {c for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str) and c.startswith("ZF")}
+
+
+def test_export_is_the_filtered_scoped_ledger(client, people, county, ledger):
+    login(client, people.office)
+    response = client.get(url("problem_export"), {"unit": county.education.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    assert exported_numbers(response) == {ledger.edu.number, ledger.draft.number}
+    login(client, people.sibling_liaison)
+    assert exported_numbers(client.get(url("problem_export"))) == {ledger.fin.number}
+    login(client, people.outsider)
+    assert client.get(url("problem_export")).status_code == 403
