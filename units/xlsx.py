@@ -31,7 +31,7 @@ import openpyxl
 from django.conf import settings
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 HEADER_SCAN_ROWS = 15
 ProgressFn = Callable[[int, int], None]
@@ -162,45 +162,33 @@ class Sheet:
 
         A formula cell without a cached result yields a `FormulaWithoutValue`.
         """
-        expected = 1
-        values_rows = self._values.iter_rows()
+        # openpyxl yields a row for every row number from 1, gaps included, in both reading modes.
+        values_rows = self._values.iter_rows(min_row=1, values_only=True)
         if self._formulas is None:
-            for cells in values_rows:
-                row_no = _row_number(cells)
-                while row_no is not None and expected < row_no:
-                    yield ()
-                    expected += 1
-                yield tuple(getattr(c, "value", None) for c in cells)
-                expected += 1
+            yield from values_rows
             return
-        for cells, fcells in zip(values_rows, self._formulas.iter_rows(), strict=False):
-            row_no = _row_number(cells)
-            while row_no is not None and expected < row_no:
-                yield ()
-                expected += 1
-            out = []
-            for i, c in enumerate(cells):
-                value = getattr(c, "value", None)
-                if value is None and i < len(fcells):
-                    f = getattr(fcells[i], "value", None)
-                    if isinstance(f, ArrayFormula):
-                        value = FormulaWithoutValue(str(f.text or ""))
-                    elif isinstance(f, str) and f.startswith("=") and getattr(fcells[i], "data_type", "") == "f":
-                        value = FormulaWithoutValue(f)
-                out.append(value)
+        formula_rows = self._formulas.iter_rows(min_row=1, values_only=True)
+        for values, formulas in zip(values_rows, formula_rows, strict=False):
+            if None not in values:
+                yield values
+                continue
+            out = list(values)
+            for i, value in enumerate(values):
+                if value is None and i < len(formulas) and _is_formula(formulas[i]):
+                    out[i] = FormulaWithoutValue(_formula_text(formulas[i]))
             yield tuple(out)
-            expected += 1
 
     def rows(self) -> list[tuple[Any, ...]]:
         return list(self.iter_rows())
 
 
-def _row_number(cells: Sequence[Any]) -> int | None:
-    for c in cells:
-        row = getattr(c, "row", None)
-        if row is not None:
-            return int(row)
-    return None
+def _is_formula(value: Any) -> bool:
+    # A text cell reading "=…" has itself as its value, so only a blank value with a formula behind it counts.
+    return isinstance(value, ArrayFormula | DataTableFormula) or (isinstance(value, str) and value.startswith("="))
+
+
+def _formula_text(value: Any) -> str:
+    return str(getattr(value, "text", None) or value)
 
 
 class Workbook:

@@ -7,6 +7,7 @@ the database, and several units move in one roster (even under units the same ro
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Collection
@@ -38,21 +39,26 @@ def normalize_code(text: str) -> str:
     return _SPACES.sub("", text)
 
 
+@functools.cache
+def _kind_words() -> dict[str, str]:
+    words = {normalize_header(k): v.value for k, v in UNIT_KIND_WORDS.items()}
+    for kind in UnitKind:
+        words[kind.value] = words[normalize_header(kind.label)] = kind.value
+    return words
+
+
+@functools.lru_cache(maxsize=1024)
 def map_kind(word: str) -> str:
     """A roster's wording of a unit kind → a UnitKind value; 其他 when nothing fits."""
     w = normalize_header(word)
     if not w:
-        return UnitKind.OTHER
-    for kind in UnitKind:
-        if w in (kind.value, normalize_header(kind.label)):
-            return kind.value
-    exact = {normalize_header(k): v for k, v in UNIT_KIND_WORDS.items()}
-    if w in exact:
-        return exact[w].value
+        return UnitKind.OTHER.value
+    if w in _kind_words():
+        return _kind_words()[w]
     for fragment, kind in UNIT_KIND_FRAGMENTS:
         if fragment in w:
             return kind.value
-    return UnitKind.OTHER
+    return UnitKind.OTHER.value
 
 
 class DbUnit(NamedTuple):
