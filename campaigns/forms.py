@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from units.models import Unit
 
 from .models import CampaignStatus, Category, DeadlineMode, PhaseKind
+from .selectors import in_tree_order
 from .services import MONTHLY_REPORT_DAY_MAX, YELLOW_WINDOW_MAX
 
 DATE_WIDGET = {"type": "date", "class": "form-control"}
@@ -76,7 +77,10 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["jurisdiction"].queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
+        field = self.fields["jurisdiction"]
+        field.queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
+        # Offered in tree order (a path sorts by primary key, not by the roster's order); validated by the queryset.
+        field.choices = [(u.pk, field.label_from_instance(u)) for u in in_tree_order(field.queryset)]  # type: ignore[attr-defined]
         for name in ("yellow_window_days", "supervise_after_days", "listed_after_days", "monthly_report_day"):
             self.fields[name].error_messages.update({
                 "required": "请填写天数。", "invalid": "请输入整数。",

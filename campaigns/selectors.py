@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,8 +126,24 @@ def phase_warnings(campaign: Campaign) -> list[str]:
 
 
 def jurisdiction_choices(viewer: Any) -> QuerySet[Unit]:
-    """Units a campaign may cover: active ones the user can see, in tree order."""
-    return Unit.objects.visible_to(viewer).active().order_by("path")
+    """Units a campaign may cover: active ones the user can see."""
+    return Unit.objects.visible_to(viewer).active()
+
+
+def in_tree_order(units: Iterable[Unit]) -> list[Unit]:
+    """Units depth first, siblings by their sort order then name; a unit whose parent is absent is a root."""
+    units = list(units)
+    present = {u.pk for u in units}
+    children: dict[int | None, list[Unit]] = {}
+    for u in units:
+        children.setdefault(u.parent_id if u.parent_id in present else None, []).append(u)
+    out: list[Unit] = []
+    stack = sorted(children.get(None, []), key=lambda u: (u.sort_order, u.name), reverse=True)
+    while stack:
+        u = stack.pop()
+        out.append(u)
+        stack.extend(sorted(children.get(u.pk, []), key=lambda c: (c.sort_order, c.name), reverse=True))
+    return out
 
 
 def other_campaigns_with_categories(campaign: Campaign, viewer: Any) -> QuerySet[Campaign]:

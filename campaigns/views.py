@@ -136,7 +136,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {f: getattr(campaign, f) for f in (*services.CAMPAIGN_FIELDS, *services.POLICY_FIELDS)}
     initial["jurisdiction"] = list(campaign.jurisdiction.all())
     units = selectors.jurisdiction_choices(request.user) | campaign.jurisdiction.all()
-    form = CampaignForm(data, initial=initial, units=units.distinct().order_by("path"))
+    form = CampaignForm(data, initial=initial, units=units.distinct())
     phase_initial = [
         {"id": p.pk, "kind": p.kind, "name": p.name, "start_date": p.start_date, "deadline": p.deadline,
          "note": p.note}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from campaigns import services
+from campaigns import selectors, services
 from campaigns.models import DEFAULT_SOURCES, Campaign, CampaignStatus, DeadlineMode, PhaseKind
 from tests.ledger.factories import make_problem
 from units.models import AuditEntry
@@ -166,3 +166,14 @@ def test_deadline_from_counts_calendar_or_working_days():
     assert services.deadline_from(start=start, n=10, working=True) == dt.date(2024, 10, 16)
     with pytest.raises(ValidationError):
         services.deadline_from(start=start, n=-1, working=True)
+
+
+def test_jurisdiction_is_offered_in_tree_order(people, county):
+    county.finance.sort_order = -1  # first among the root's children, though created after 教体局
+    county.finance.save()
+    units = selectors.in_tree_order(selectors.jurisdiction_choices(people.office))
+    codes = [u.code for u in units]
+    assert codes[:2] == ["ROOT", "CZJ"]
+    assert codes.index("JTJ") + 1 == codes.index("YZ")  # a child right after its parent
+    assert codes.index("CGJD") + 1 == codes.index("HPSQ")
+    assert [u.code for u in selectors.in_tree_order(selectors.jurisdiction_choices(people.liaison))] == ["JTJ", "YZ"]
