@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM would otherwise refuse to run there.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
