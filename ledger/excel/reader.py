@@ -402,10 +402,8 @@ class _Reader:
         cell = text_of(values.get("measures"))
         items = split_numbered(cell) if cell else None
         if items is None:
-            if cell:
+            if cell:  # a problem row without measures keeps its 整改时限 for the problem itself
                 self._measure_row(record, row, {**values, "measures": _strip_single_mark(cell)})
-            else:
-                self._measure_row(record, row, values)
             return
         record.measures_cell = cell
         n = len(items)

@@ -1,0 +1,501 @@
+"""Planning a ledger import against the database: which problem each record is, what would change, and what the
+workflow would refuse. Reads only; `ledger.excel.importer` writes what the plans say.
+
+Identity, comparison and state rules are described in `ledger.excel.importer` and docs/ledger-import.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import OuterRef, Prefetch, Subquery
+
+from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
+from ledger import workflow
+from ledger.models import (
+    OPEN_STATUSES,
+    Measure,
+    MeasureStatus,
+    Problem,
+    ProblemStatus,
+    ProgressEntry,
+    RectificationType,
+)
+from units.roster.report import CHANGED, ERROR, NEW, UNCHANGED, RowOutcome
+from units.xlsx import CellError
+
+from .reader import LedgerSheet, MeasureRecord, ProblemRecord
+from .unitref import UnitResolver, norm
+
+S = ProblemStatus
+# Forward order of the states an import may move a problem along (voided stands apart).
+RANK = {S.DRAFT: 0, S.IN_PROGRESS: 1, S.PENDING_REVIEW: 2, S.CLOSED: 3}
+MEASURE_EDITABLE = (S.DRAFT, S.IN_PROGRESS)  # as workflow.can_manage_measures
+SUMMARY_MAX = 60
+_FIRST_SENTENCE = re.compile(r"[。；;\n]")
+
+
+def derive_summary(description: str) -> str:
+    """问题概述 for a ledger without one: the description's first sentence, at most 60 characters."""
+    first = _FIRST_SENTENCE.split(description.strip(), maxsplit=1)[0].strip() or description.strip()
+    return first if len(first) <= SUMMARY_MAX else first[: SUMMARY_MAX - 1] + "…"
+
+
+def status_label(status: str | None) -> str:
+    return S(status).label if status else ""
+
+
+def date_text(d: dt.date | None, long_term: bool = False) -> str:
+    return "长期坚持" if long_term else (d.isoformat() if d else "")
+
+
+# ---- plans -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class MeasurePlan:
+    record: MeasureRecord
+    existing: Measure | None
+    values: dict[str, Any]  # new: measure_create's arguments; existing: the changed fields only
+    status: str | None  # the measure's status to set; None: leave it
+    progress: str  # a progress entry to add; "" none
+
+
+@dataclass
+class ProblemPlan:
+    record: ProblemRecord
+    outcome: RowOutcome
+    existing: Problem | None = None
+    summary: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    co_units: list[Any] | None = None  # None: leave them
+    measures: list[MeasurePlan] = field(default_factory=list)
+    status: str | None = None  # the problem's state to reach; None: leave it
+    # (label, old, new, column key, row) for the preview and for refusing changes to a closed problem
+    changes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+
+    def change(self, label: str, old: Any, new: Any, key: str, row: int | None = None) -> None:
+        self.changes.append((label, str(old or ""), str(new or ""), key, row or self.record.row))
+
+
+def problems_of(campaign: Campaign) -> list[Problem]:
+    latest = ProgressEntry.objects.filter(measure=OuterRef("pk")).order_by("-on", "-id").values("text")[:1]
+    measures = Measure.objects.select_related("unit").annotate(latest_progress=Subquery(latest)).order_by("seq", "id")
+    return list(
+        Problem.objects.filter(campaign=campaign)
+        .select_related("source", "category", "lead_unit", "found_by")
+        .prefetch_related("co_units", Prefetch("measures", queryset=measures))
+    )
+
+
+class Planner:
+    def __init__(self, sheet: LedgerSheet, campaign: Campaign, *, by: Any, today: dt.date) -> None:
+        self.sheet, self.campaign, self.by, self.today = sheet, campaign, by, today
+        self.units = UnitResolver()
+        if campaign.pk:
+            self.sources = {norm(s.name): s for s in Source.objects.filter(campaign=campaign)}
+            self.categories = list(Category.objects.filter(campaign=campaign))
+            self.problems = problems_of(campaign)
+        else:  # the campaign the import will create: the default sources, no catalogue, no problems
+            self.sources = {norm(n): Source(name=n) for n in DEFAULT_SOURCES}
+            self.categories, self.problems = [], []
+        self.by_number = {p.number: p for p in self.problems}
+        self.by_seq = {p.seq: p for p in self.problems}
+        self.by_text: dict[str, list[Problem]] = {}
+        for p in self.problems:
+            self.by_text.setdefault(norm(p.description or p.summary), []).append(p)
+        seqs = Counter(r.seq for r in sheet.problems if r.seq is not None)
+        # Offices that number problems afresh under each heading repeat 序号: then it identifies nothing.
+        self.seq_is_identity = not sheet.has("number") and all(n == 1 for n in seqs.values())
+        self.claimed: dict[int, int] = {}  # problem id → the row that took it
+        self.ignored_categories = 0
+        self.closed_categories = 0
+
+    # ---- helpers -------------------------------------------------------------------------------------------------
+
+    def cell_error(self, plan: ProblemPlan, row: int, key: str, message: str) -> None:
+        plan.outcome.errors.append(str(CellError(row=row, column=self.sheet.column(key), message=message)))
+
+    def unit(self, plan: ProblemPlan, row: int, key: str, ref: str) -> Any:
+        try:
+            return self.units.resolve(ref)
+        except ValueError as exc:
+            self.cell_error(plan, row, key, str(exc))
+            return None
+
+    def source(self, plan: ProblemPlan, text: str) -> Source | None:
+        if not text:
+            return None
+        found = self.sources.get(norm(text)) or self.sources.get(norm(re.sub(r"[（(].*[)）]$", "", text)))
+        if found is None:
+            names = "、".join(s.name for s in self.sources.values())
+            self.cell_error(plan, plan.record.row, "source", f"问题来源“{text}”不在本专项行动的来源中（{names}）")
+        return found
+
+    def category(self, plan: ProblemPlan, text: str) -> Category | None:
+        if not text:
+            return None
+        key = norm(text)
+        for c in self.categories:
+            if key in (norm(c.code), norm(c.name), norm(f"{c.code}{c.name}")):
+                return c
+        head = re.split(r"[\s、.．]", text.strip(), maxsplit=1)[0] if re.match(r"^\d", text.strip()) else ""
+        candidates = []
+        for c in self.categories:
+            try:
+                if float(c.code) == float(text.strip()) or (head and c.code == head):
+                    candidates.append(c)
+            except ValueError:
+                continue
+        if len(candidates) == 1:
+            return candidates[0]
+        self.cell_error(plan, plan.record.row, "category",
+                        f"问题类别“{text}”不在本专项行动的问题表现清单中（请填类别编码或名称）")
+        return None
+
+    # ---- which problem ------------------------------------------------------------------------------------------
+
+    def match(self, plan: ProblemPlan) -> Problem | None:
+        rec = plan.record
+        text = norm(rec.description or rec.summary or "")
+        by_text = self.by_text.get(text, []) if text else []
+        found: Problem | None = None
+        if self.sheet.has("number") and rec.number:
+            found = self.by_number.get(rec.number)
+            if found is None:
+                other = not rec.number.upper().startswith(f"{self.campaign.code.upper()}-")
+                why = f"不属于专项行动 {self.campaign.code}" if other else "在系统中不存在"
+                self.cell_error(plan, rec.row, "number", f"编号“{rec.number}”{why}；新增问题请将编号留空")
+                return None
+        elif self.seq_is_identity and rec.seq is not None and rec.seq in self.by_seq:
+            found = self.by_seq[rec.seq]
+            if norm(found.description or found.summary) != text and len(by_text) == 1:
+                found = by_text[0]
+        elif len(by_text) == 1:
+            found = by_text[0]
+        if found is not None:
+            if found.pk in self.claimed:
+                self.cell_error(plan, rec.row, "number" if self.sheet.has("number") else "seq",
+                                f"与第{self.claimed[found.pk]}行对应同一个问题（{found.number}）")
+                return None
+            self.claimed[found.pk] = rec.row
+        return found
+
+    # ---- one problem --------------------------------------------------------------------------------------------
+
+    def plan(self, rec: ProblemRecord) -> ProblemPlan:
+        plan = ProblemPlan(record=rec, outcome=RowOutcome(row=rec.row, status=NEW, key="", label=""))
+        plan.outcome.errors.extend(str(e) for e in rec.errors)
+        p = plan.existing = self.match(plan)
+        has = self.sheet.has
+        plan.summary = (rec.summary or "") or derive_summary(rec.description)
+        plan.outcome.key = p.number if p else (f"序号 {rec.seq}" if rec.seq else "")
+        plan.outcome.label = plan.summary if p is None or rec.summary else p.summary
+        if rec.summary and len(rec.summary) > 300:
+            self.cell_error(plan, rec.row, "summary", "问题概述超过 300 个字")
+        if rec.responsible_leader and len(rec.responsible_leader) > 100:
+            self.cell_error(plan, rec.row, "responsible_leader", "责任领导超过 100 个字")
+
+        # problem-level facts
+        values: dict[str, Any] = {}
+        if rec.description or p is None:
+            values["description"] = rec.description
+        if has("summary") and rec.summary:
+            values["summary"] = rec.summary
+        if has("source"):
+            values["source"] = self.source(plan, rec.source or "")
+        if has("category") and rec.category is not None:
+            if self.categories:
+                values["category"] = self.category(plan, rec.category)
+            elif rec.category:
+                self.ignored_categories += 1
+        if has("responsible_leader"):
+            values["responsible_leader"] = rec.responsible_leader or ""
+        if has("discovered_on"):
+            values["discovered_on"] = rec.discovered_on
+        if rec.found_by is not None:
+            values["found_by"] = self.unit(plan, rec.row, "found_by", rec.found_by[0]) if rec.found_by else None
+        extra_co: list[Any] = []
+        lead = p.lead_unit if p else None
+        if rec.lead_units is not None:
+            if rec.lead_units:
+                lead = self.unit(plan, rec.row, "lead_unit", rec.lead_units[0])
+                extra_co += [self.unit(plan, rec.row, "lead_unit", u) for u in rec.lead_units[1:]]
+                values["lead_unit"] = lead
+            elif p is not None and p.lead_unit is not None:
+                self.cell_error(plan, rec.row, "lead_unit", f"牵头单位为空（系统中为“{p.lead_unit}”）")
+            else:
+                values["lead_unit"] = lead = None
+
+        self.plan_measures(plan, lead, extra_co)
+        co: list[Any] | None = None
+        if rec.co_units is not None:
+            co = [self.unit(plan, rec.row, "co_units", u) for u in rec.co_units]
+        if co is not None or extra_co:
+            base = co if co is not None else (list(p.co_units.all()) if p else [])
+            co = list({u.pk: u for u in [*base, *extra_co] if u is not None and u != lead}.values())
+        self.plan_deadline(plan, values)
+        rtype = rec.rectification_type or ""
+        if not rtype and p is None and "rectification_type" not in values:
+            ms = plan.measures
+            if ms and all(m.values.get("is_long_term") for m in ms):
+                rtype = RectificationType.LONG_TERM
+            elif any(m.record.deadline and m.record.deadline.immediate for m in ms):
+                rtype = RectificationType.IMMEDIATE
+            else:
+                rtype = RectificationType.TIME_LIMITED
+        if rtype:
+            values["rectification_type"] = rtype
+
+        if p is None:
+            plan.values, plan.co_units = values, co or []
+        else:
+            self.diff_problem(plan, values, co)
+        self.plan_status(plan, lead)
+        self.check_inactive(plan, values, co)
+        if p is not None:
+            self.check_editable(plan)
+        return self.finish(plan)
+
+    def plan_measures(self, plan: ProblemPlan, lead: Any, extra_co: list[Any]) -> None:
+        rec, p, has = plan.record, plan.existing, self.sheet.has
+        records = list(rec.measures)
+        existing = list(p.measures.all()) if p else []
+        if rec.measures_cell and len(existing) == 1 and existing[0].content == rec.measures_cell:
+            # one measure that merely reads like a numbered list: keep it whole
+            first = records[0]
+            records = [MeasureRecord(row=first.row, content=rec.measures_cell, units=first.units, person=first.person,
+                                     deadline=first.deadline, progress=first.progress, status=first.status)]
+        pairs: list[Measure | None] = [None] * len(records)
+        used: set[int] = set()
+        for i, mr in enumerate(records):
+            for m in existing:
+                if m.pk not in used and m.content == mr.content:
+                    pairs[i] = m
+                    used.add(m.pk)
+                    break
+        rest = iter([m for m in existing if m.pk not in used])
+        for i in range(len(records)):
+            if pairs[i] is None:
+                pairs[i] = next(rest, None)
+                if pairs[i] is not None:
+                    used.add(pairs[i].pk)  # type: ignore[union-attr]
+        left = [m for m in existing if m.pk not in used]
+        if left:
+            self.sheet.warnings.append(
+                f"第{rec.row}行：问题 {p.number} 在系统中还有 {len(left)} 项措施未出现在文件中，已保留不变。"  # type: ignore[union-attr]
+            )
+        first_status = next((m.status for m in records if m.status), None)
+        for i, (mr, m) in enumerate(zip(records, pairs, strict=True), start=1):
+            unit = lead
+            if mr.units:
+                unit = self.unit(plan, mr.row, "measure_unit", mr.units[0])
+                extra_co += [self.unit(plan, mr.row, "measure_unit", u) for u in mr.units[1:]]
+            elif lead is None and (m is None or has("measure_unit")):
+                key = "measure_unit" if has("measure_unit") else "lead_unit"
+                self.cell_error(plan, mr.row, key, f"第{i}项措施没有责任单位，问题也没有牵头单位")
+            if mr.person and len(mr.person) > 100:
+                self.cell_error(plan, mr.row, "responsible_person", "责任人超过 100 个字")
+            deadline, long_term, keep_deadline = None, False, False
+            if not has("deadline"):
+                keep_deadline = m is not None
+                if m is None:
+                    self.cell_error(plan, mr.row, "measures", "文件没有「整改时限」列，无法新增整改措施")
+            elif mr.deadline is None:
+                self.cell_error(plan, mr.row, "deadline", "整改时限为空（可填日期、“长期坚持”或“立行立改”）")
+            elif mr.deadline.invalid:
+                pass  # the reader has said why
+            elif mr.deadline.immediate:
+                keep_deadline = m is not None
+                deadline = rec.discovered_on or self.today
+            else:
+                deadline, long_term = mr.deadline.date, mr.deadline.long_term
+            status = mr.status or first_status
+            if status is None and m is None:
+                status = MeasureStatus.NOT_STARTED
+            progress = (mr.progress or "") if has("progress") else ""
+            if m is None:
+                values = {"content": mr.content, "unit": unit, "responsible_person": mr.person or "",
+                          "deadline": deadline, "is_long_term": long_term}
+                plan.measures.append(MeasurePlan(mr, None, values, status, progress))
+                continue
+            values = {}
+            label = f"措施{m.seq}"
+            if mr.content != m.content:
+                values["content"] = mr.content
+                plan.change(f"{label} 整改措施", m.content, mr.content, "measures", mr.row)
+            if unit is not None and unit.pk != m.unit_id:
+                values["unit"] = unit
+                plan.change(f"{label} 责任单位", m.unit, unit, "measure_unit", mr.row)
+            if mr.person is not None and mr.person != m.responsible_person:
+                values["responsible_person"] = mr.person
+                plan.change(f"{label} 责任人", m.responsible_person, mr.person, "responsible_person", mr.row)
+            if not keep_deadline and mr.deadline is not None and (deadline, long_term) != (m.deadline, m.is_long_term):
+                values["deadline"], values["is_long_term"] = deadline, long_term
+                plan.change(f"{label} 整改时限", date_text(m.deadline, m.is_long_term),
+                            date_text(deadline, long_term), "deadline", mr.row)
+            if status == m.status:
+                status = None
+            elif status is not None:
+                plan.change(f"{label} 状态", m.get_status_display(), MeasureStatus(status).label, "status", mr.row)
+            latest = getattr(m, "latest_progress", None) or ""
+            if progress and progress != latest:
+                plan.change(f"{label} 整改进展", latest, progress, "progress", mr.row)
+            else:
+                progress = ""
+            plan.measures.append(MeasurePlan(mr, m, values, status, progress))
+
+    def plan_deadline(self, plan: ProblemPlan, values: dict[str, Any]) -> None:
+        """The problem's deadline: the latest of its measures' (a row without measures gives its own).
+        An existing problem's deadline is only ever moved later, never earlier, by an import."""
+        dates = [m.values["deadline"] for m in plan.measures if m.existing is None and m.values.get("deadline")]
+        for m in plan.measures:
+            if m.existing is not None:
+                d = m.values.get("deadline", m.existing.deadline) if "is_long_term" in m.values else m.existing.deadline
+                long_term = m.values.get("is_long_term", m.existing.is_long_term)
+                if d and not long_term:
+                    dates.append(d)
+        rec = plan.record
+        if not plan.measures and rec.deadline is not None:
+            if rec.deadline.long_term and plan.existing is None:
+                values["rectification_type"] = RectificationType.LONG_TERM
+            elif rec.deadline.immediate and plan.existing is None:
+                values["rectification_type"] = RectificationType.IMMEDIATE
+                dates.append(rec.discovered_on or self.today)
+            elif rec.deadline.date:
+                dates.append(rec.deadline.date)
+        latest = max(dates) if dates else None
+        p = plan.existing
+        if p is None:
+            values["deadline"] = latest
+        elif latest is not None and (p.deadline is None or p.deadline < latest):
+            values["deadline"] = latest
+
+    def diff_problem(self, plan: ProblemPlan, values: dict[str, Any], co: list[Any] | None) -> None:
+        p = plan.existing
+        assert p is not None
+        labels = {
+            "description": ("问题描述", "description"), "summary": ("问题概述", "summary"),
+            "source": ("问题来源", "source"), "category": ("问题类别", "category"),
+            "responsible_leader": ("责任领导", "responsible_leader"), "discovered_on": ("发现日期", "discovered_on"),
+            "found_by": ("发现单位", "found_by"), "lead_unit": ("牵头单位", "lead_unit"),
+            "deadline": ("整改时限", "deadline"), "rectification_type": ("整改类型", "rectification_type"),
+        }
+        changed: dict[str, Any] = {}
+        for name, new in values.items():
+            old = getattr(p, name)
+            if name == "description" and not p.description and new == p.summary:
+                continue  # the export writes the summary where a problem has no description
+            if name == "category" and old is None and p.status not in OPEN_STATUSES:
+                self.closed_categories += 1  # a catalogue imported after the problem was signed off
+                continue
+            same = (old.pk if hasattr(old, "pk") else old) == (new.pk if hasattr(new, "pk") else new)
+            if not same:
+                changed[name] = new
+                label, key = labels[name]
+                if name == "rectification_type":
+                    old, new = RectificationType(old).label, RectificationType(new).label
+                plan.change(label, old, new, key)
+        plan.values = changed
+        if co is not None:
+            old_co = list(p.co_units.all())
+            if sorted(u.pk for u in co) != sorted(u.pk for u in old_co):
+                plan.co_units = co
+                plan.change("配合单位", "、".join(u.name for u in old_co), "、".join(u.name for u in co), "co_units")
+
+    def plan_status(self, plan: ProblemPlan, lead: Any) -> None:
+        rec, p = plan.record, plan.existing
+        if p is not None and not rec.closure_given:
+            return
+        target = rec.closure or (S.IN_PROGRESS if lead is not None else S.DRAFT)
+        if target not in (S.DRAFT, S.VOIDED) and lead is None:
+            if plan.outcome.errors:
+                return  # e.g. the lead unit's name was not found: said already
+            self.cell_error(plan, rec.row, "closure" if rec.closure_given else "lead_unit",
+                            f"没有牵头单位，不能设为“{status_label(target)}”")
+            return
+        if p is None:
+            if target in (S.PENDING_REVIEW, S.CLOSED) and not any(m.record.status for m in plan.measures):
+                for m in plan.measures:  # signing off presumes every measure done
+                    m.status = MeasureStatus.DONE
+            plan.status = target
+            return
+        if target == p.status:
+            return
+        if p.status == S.VOIDED or (target != S.VOIDED and RANK[S(target)] < RANK[S(p.status)]):
+            self.cell_error(
+                plan, rec.row, "closure",
+                f"系统中问题 {p.number} 已是“{p.get_status_display()}”，台账为“{status_label(target)}”，"
+                "导入不能退回状态（退回、重新打开请在系统中办理）",
+            )
+            return
+        plan.status = target
+        plan.change("状态", p.get_status_display(), status_label(target), "closure")
+
+    def check_inactive(self, plan: ProblemPlan, values: dict[str, Any], co: list[Any] | None) -> None:
+        """A newly named unit must be active (an old reference to a since-abolished unit may stay)."""
+        p = plan.existing
+        named: list[tuple[str, Any]] = []
+        if "lead_unit" in plan.values and values.get("lead_unit") is not None:
+            named.append(("lead_unit", values["lead_unit"]))
+        old_co = {u.pk for u in p.co_units.all()} if p is not None else set()
+        named += [("co_units", u) for u in (plan.co_units or []) if u.pk not in old_co]
+        for m in plan.measures:
+            u = m.values.get("unit")
+            if u is not None and (m.existing is None or "unit" in m.values):
+                named.append(("measure_unit", u))
+        for key, u in named:
+            if not u.is_active:
+                self.cell_error(plan, plan.record.row, key if self.sheet.has(key) else "lead_unit",
+                                f"单位“{u.name}”已停用，不能再分派问题")
+
+    def check_editable(self, plan: ProblemPlan) -> None:
+        """Refuse, row and column named, what the workflow would refuse: edits to closed problems, edits by
+        someone who is not the office, backward moves (plan_status)."""
+        p = plan.existing
+        assert p is not None
+        measure_keys = {"measures", "measure_unit", "responsible_person", "deadline", "progress"}
+        fields = bool(plan.values or plan.co_units is not None)
+        measures = any(m.existing is None or m.values or m.progress for m in plan.measures)
+        statuses = any(m.status for m in plan.measures) and plan.status is None
+        if (fields or measures or statuses) and self.by is not None and not workflow.is_office(self.by):
+            self.cell_error(plan, plan.record.row, plan.changes[0][3] if plan.changes else "description",
+                            f"只有作风办可以修改已有问题（{p.number}）")
+            return
+        blocked: list[tuple[str, int]] = []
+        if fields and p.status not in OPEN_STATUSES:
+            blocked += [(c[3], c[4]) for c in plan.changes if c[3] not in measure_keys | {"closure", "status"}]
+        if p.status not in MEASURE_EDITABLE:
+            blocked += [(c[3], c[4]) for c in plan.changes if c[3] in measure_keys]
+            blocked += [("measures", m.record.row) for m in plan.measures if m.existing is None]
+            if statuses:
+                blocked += [(c[3], c[4]) for c in plan.changes if c[3] == "status"]
+        for key, row in dict.fromkeys(blocked):
+            self.cell_error(plan, row, key,
+                            f"问题 {p.number} 当前状态为“{p.get_status_display()}”，不能再修改")
+
+    def finish(self, plan: ProblemPlan) -> ProblemPlan:
+        o = plan.outcome
+        o.errors = list(dict.fromkeys(o.errors))
+        if o.errors:
+            o.status = ERROR
+        elif plan.existing is None:
+            o.status = NEW
+            o.changes = {
+                "牵头单位": ["", str(plan.values.get("lead_unit") or "")],
+                "整改措施": ["", f"{len(plan.measures)} 项"],
+                "状态": ["", status_label(plan.status)],
+            }
+        elif plan.changes:
+            o.status = CHANGED
+            o.changes = {c[0]: [c[1], c[2]] for c in plan.changes}
+        else:
+            o.status = UNCHANGED
+        return plan
+
+
+
+__all__ = ["MeasurePlan", "Planner", "ProblemPlan", "derive_summary", "problems_of", "status_label"]

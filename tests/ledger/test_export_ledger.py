@@ -1,0 +1,142 @@
+"""The printable ledger export: layout, formula escaping, fixed queries, and an export that imports back unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO, StringIO
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Campaign
+from ledger import services
+from ledger.excel.exporter import export_ledger_xlsx
+from ledger.excel.importer import apply_ledger
+from ledger.excel.reader import read_ledger
+from ledger.models import Problem, ProblemStatus
+from tests.factories import UnitFactory
+from tests.ledger.factories import make_problem
+from units.models import Unit
+
+from .test_import_ledger import counts, office, rosters, sample  # noqa: F401  (fixtures)
+
+HEADERS = ["序号", "编号", "问题来源", "问题类别", "问题描述（具体表现）", "整改类型", "责任领导", "牵头单位",
+           "配合单位", "整改措施", "措施责任单位", "责任人", "整改时限", "整改进展", "整改状态", "销号情况"]
+
+
+@pytest.fixture
+def imported(office, sample):  # noqa: F811
+    assert apply_ledger(sample, campaign="ZF2022", by=office).ok
+    return Campaign.objects.get(code="ZF2022")
+
+
+def export(campaign: Campaign, tmp_path, name: str = "out.xlsx"):
+    path = tmp_path / name
+    path.write_bytes(export_ledger_xlsx(Problem.objects.filter(campaign=campaign), title="示范县问题整改台账"))
+    return path
+
+
+def test_export_has_the_printable_layout(imported, tmp_path):
+    ws = openpyxl.load_workbook(export(imported, tmp_path)).active
+
+    assert ws["A1"].value == "示范县问题整改台账" and "A1:P1" in {str(r) for r in ws.merged_cells.ranges}
+    assert [c.value for c in ws[2]] == HEADERS
+    assert ws.print_title_rows == "$2:$2"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.fitToWidth) == 1
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A3:A4", "B3:B4", "E3:E4", "P3:P4", "A5:A7", "H5:H7"} <= merged  # problems over their measures
+    assert "J3:J4" not in merged  # measures keep a row each
+    assert ws["B3"].value == "ZF2022-0001" and ws["J4"].value == "对一季度文件逐件清理，废止重复文件"
+    assert ws["M3"].value == dt.datetime(2022, 4, 30) and ws["M3"].number_format == "yyyy-mm-dd"  # noqa: DTZ001
+    assert ws["M7"].value == "长期坚持" and ws["O7"].value == "长期坚持" and ws["P5"].value == "未销号"
+    assert ws["I19"].value == "县住房和城乡建设局、县交通运输局"
+    assert ws["E3"].alignment.wrap_text and ws["J4"].border.left.style == "thin"
+    assert ws.max_row == 2 + 21
+
+
+def test_export_then_import_changes_nothing(imported, office, tmp_path):  # noqa: F811
+    path = export(imported, tmp_path)
+    before = counts()
+
+    report = apply_ledger(path, campaign="ZF2022", by=office)
+
+    assert report.summary_line() == "新增 0，更新 0，未变 12，错误 0", report.errors
+    assert counts() == {**before, "audit": before["audit"] + 1}
+
+
+def test_an_export_does_not_import_into_another_campaign(imported, office, tmp_path):  # noqa: F811
+    before = counts()
+    report = apply_ledger(export(imported, tmp_path), campaign="ZF2023", by=office)
+
+    assert report.summary_line() == "新增 0，更新 0，未变 0，错误 12"
+    assert report.errors[0] == "第3行「编号」列：编号“ZF2022-0001”不属于专项行动 ZF2023；新增问题请将编号留空"
+    assert counts() == before
+
+
+def test_cells_that_look_like_formulas_are_escaped_and_import_back_as_text(imported, office, tmp_path):  # noqa: F811
+    unit = Unit.objects.get(name="县财政局")
+    p = make_problem(campaign=imported, by=office, lead_unit=unit, summary="=SUM(A1:A3)",
+                     description="=HYPERLINK(\"http://example.com\",\"点击\")", responsible_leader="@局长")
+    services.measure_create(problem=p, by=office, content="+加强监督", unit=unit, deadline=dt.date(2022, 6, 30),
+                            imported=True)
+    services.progress_add(measure=p.measures.get(), by=office, text="-已完成一半", imported=True)
+    path = export(imported, tmp_path)
+
+    ws = openpyxl.load_workbook(path).active
+    row = ws.max_row
+    cells = {ws.cell(row=2, column=c).value: ws.cell(row=row, column=c) for c in range(1, 17)}
+    assert cells["问题描述（具体表现）"].value == "'=HYPERLINK(\"http://example.com\",\"点击\")"
+    assert cells["问题描述（具体表现）"].data_type == "s"
+    assert cells["责任领导"].value == "'@局长" and cells["整改措施"].value == "'+加强监督"
+    assert cells["整改进展"].value == "'-已完成一半"
+
+    [read] = [r for r in read_ledger(path).problems if r.number == p.number]
+    assert read.description == p.description and read.responsible_leader == "@局长"
+    assert (read.measures[0].content, read.measures[0].progress) == ("+加强监督", "-已完成一半")
+    assert apply_ledger(path, campaign="ZF2022", by=office).summary_line() == "新增 0，更新 0，未变 13，错误 0"
+
+
+def test_shared_unit_names_and_app_made_drafts_round_trip(imported, office, tmp_path):  # noqa: F811
+    bureau = Unit.objects.get(name="县教育体育局")
+    office_of_bureau = Unit.objects.get(name="办公室", parent=bureau)
+    draft = make_problem(campaign=imported, by=office, lead_unit=None, summary="食堂超标准采购")
+    p = make_problem(campaign=imported, by=office, lead_unit=bureau, summary="材料报送重复")
+    services.measure_create(problem=p, by=office, content="合并报表", unit=office_of_bureau, is_long_term=True,
+                            imported=True)
+    path = export(imported, tmp_path)
+
+    ws = openpyxl.load_workbook(path).active
+    assert ws.cell(row=ws.max_row, column=11).value == "县教育体育局/办公室"
+    assert ws.cell(row=ws.max_row - 1, column=16).value == "待分派"
+
+    report = apply_ledger(path, campaign="ZF2022", by=office)
+    assert report.summary_line() == "新增 0，更新 0，未变 14，错误 0", report.errors
+    draft.refresh_from_db()
+    assert draft.status == ProblemStatus.DRAFT and draft.description == ""
+
+
+def test_export_runs_a_fixed_number_of_queries(imported, office):  # noqa: F811
+    UnitFactory(name="县财政局")  # a second unit of a shared name: one more lookup, whatever the size
+    some = Problem.objects.filter(campaign=imported, seq__in=[5, 6])  # 县财政局 is in problem 5
+    every = Problem.objects.filter(campaign=imported)
+    with CaptureQueriesContext(connection) as few:
+        export_ledger_xlsx(some, title="t")
+    with CaptureQueriesContext(connection) as many:
+        export_ledger_xlsx(every, title="t")
+    assert len(few) == len(many) <= 8
+
+
+def test_export_command_writes_the_file(imported, tmp_path):
+    out = tmp_path / "台账.xlsx"
+    stdout = StringIO()
+    call_command("export_ledger", "--campaign", "ZF2022", str(out), stdout=stdout)
+    assert stdout.getvalue().strip() == f"已导出 12 个问题、21 项措施：{out}"
+    ws = openpyxl.load_workbook(BytesIO(out.read_bytes())).active
+    assert ws["A1"].value == "示范县2022年“改进作风、狠抓落实”年问题整改台账"
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("export_ledger", "--campaign", "NOPE", str(out), stdout=StringIO())
