@@ -306,8 +306,18 @@ def import_job_create(*, kind: str, upload: Any, by: Any, options: dict[str, Any
     return job
 
 
+# Each new account's initial password is hashed with PBKDF2 (about half a second of CPU): more than a few would
+# hold the request for too long, so such a users import is confirmed in the background whatever its size.
+INLINE_NEW_ACCOUNTS = 10
+
+
 def _in_background(job: ImportJob) -> bool:
     return job.total_rows > settings.IMPORT_BACKGROUND_ROWS
+
+
+def _apply_in_background(job: ImportJob) -> bool:
+    new_accounts = (job.report.get("counts") or {}).get("new", 0) if job.kind == ImportJob.Kind.USERS else 0
+    return _in_background(job) or new_accounts > INLINE_NEW_ACCOUNTS
 
 
 def import_job_preview(*, job: ImportJob) -> ImportJob:
@@ -343,7 +353,7 @@ def import_job_apply(
     if claimed:
         ids = sorted({int(i) for i in deactivate_unit_ids})
         by_id = by.pk if getattr(by, "pk", None) else None
-        if _in_background(job):
+        if _apply_in_background(job):
             job_id = job.pk
             transaction.on_commit(lambda: tasks.apply_import_job.delay(job_id, by_id, ip, ids))
         else:

@@ -234,6 +234,22 @@ def test_large_files_are_queued_after_commit(people, settings, django_capture_on
     assert Unit.objects.filter(code__in=[ROOT, A, B]).count() == 3
 
 
+def test_confirming_many_new_accounts_runs_in_the_background(people, county, django_capture_on_commit_callbacks):
+    rows = [["姓名", "手机号", "所属单位", "角色"]]
+    rows += [[f"联络员{i}", f"1390000{i:04d}", "JTJ", "联络员"] for i in range(services.INLINE_NEW_ACCOUNTS + 1)]
+    job = import_job_preview(job=import_job_create(kind="users", upload=upload(rows), by=people.admin))
+    assert job.total_rows < 100 and job.report["counts"]["new"] == services.INLINE_NEW_ACCOUNTS + 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = import_job_apply(job=job, by=people.admin)
+    assert job.status == ImportJob.Status.APPLYING
+    assert not User.objects.filter(username="13900000000").exists()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert User.objects.filter(username__startswith="1390000").count() == services.INLINE_NEW_ACCOUNTS + 1
+
+
 def test_tasks_leave_a_job_alone_unless_it_was_claimed(people):
     job = import_job_create(kind="units", upload=upload([HEADER, *TREE]), by=people.admin)
     tasks.apply_import_job(job.pk, people.admin.pk, None, [])
