@@ -334,6 +334,14 @@ def test_changes_are_listed_and_applied(existing, tmp_path):
     assert entry.changes["name"] == ["县委办公室", "中共示范县委员会办公室"]
 
 
+def test_blank_optional_cells_keep_what_the_system_has(existing, tmp_path):
+    rows = [[n, code, name, None, "  ", parent, None] for n, code, name, _, _, parent, _ in TREE]
+    report = apply_roster("units", roster(tmp_path, rows), by=None)
+    assert report.summary_line() == "新增 0，更新 0，未变 5，错误 0"
+    a = Unit.objects.get(code=A)
+    assert (a.short_name, a.kind, a.kind_label, a.sort_order) == ("县委办", UnitKind.PARTY, "党委部门", 2)
+
+
 def test_changed_parent_repaths_the_subtree(existing, tmp_path):
     rows = [list(r) for r in TREE]
     rows[3][5] = B  # 县委督查室 (with 督查一科 below it) moves from 县委办公室 to 政府办

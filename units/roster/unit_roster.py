@@ -82,7 +82,9 @@ class UnitRow:
     row: int
     code: str
     name: str
-    short_name: str | None  # None: the roster has no such column, keep what the system has
+    # None for an optional column the roster lacks or leaves blank: a new unit gets the default, an existing one
+    # keeps what the system has (a blank cell is "not stated", not "erase").
+    short_name: str | None
     kind: str | None
     kind_label: str | None
     parent_ref: str | None  # None: no parent column; "": a top-level unit
@@ -117,7 +119,7 @@ def parse_rows(table: Table) -> list[UnitRow]:
             row=rec.row,
             code=normalize_code(rec.text("code")),
             name=rec.text("name"),
-            short_name=rec.text("short_name") if header.has("short_name") else None,
+            short_name=rec.text("short_name") or None,
             kind=None,
             kind_label=None,
             parent_ref=rec.text("parent") if header.has("parent") else None,
@@ -136,8 +138,7 @@ def parse_rows(table: Table) -> list[UnitRow]:
             r.error("name", "单位名称超过 200 个字")
         if r.short_name is not None and len(r.short_name) > 100:
             r.error("short_name", "单位简称超过 100 个字")
-        if header.has("kind"):
-            word = rec.text("kind")
+        if word := rec.text("kind"):
             r.kind, r.kind_label = map_kind(word), word[:50]
         if header.has("sort_order") and rec.text("sort_order"):
             text = rec.text("sort_order")
