@@ -106,7 +106,9 @@ def preview_units_roster(workdir: Path) -> Figure:
     ours_s = timed(ours)
     stock_s = timed(stock)
     assert Unit.objects.count() == 0
-    return Figure(f"预检 {size:,} 个单位的名册（不写入）", ours_s, stock_s, "同上，import_data(dry_run=True)")
+    return Figure(
+        f"预检 {size:,} 个单位的名册（不写入）", ours_s, stock_s, "django-import-export import_data(dry_run=True)"
+    )
 
 
 FIGURES: list[Callable[[Path], Figure]] = [

@@ -6,7 +6,9 @@ Uses DATABASE_URL when set (a separate "<name>_bench" database is created and dr
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shutil
 import sys
 import tempfile
@@ -18,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = os.environ.get("BENCH_SETTINGS", "bench.settings")
 os.environ.setdefault("BENCH_TMPDIR", tempfile.mkdtemp(prefix="zg-bench-"))
+HELPER_MODULES = {"run", "settings", "figures", "rosters"}
 
 
 def main() -> int:
@@ -27,15 +30,24 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
+    import bench
     from bench.figures import FIGURES
+
+    # Figure modules register themselves in FIGURES when imported (e.g. bench/ledger_list.py).
+    for module in pkgutil.iter_modules(bench.__path__):
+        if module.name not in HELPER_MODULES:
+            importlib.import_module(f"bench.{module.name}")
 
     workdir = Path(os.environ["BENCH_TMPDIR"])
     old_name = connection.settings_dict["NAME"]
     print(f"数据库：{connection.vendor}；生成的名册与临时文件：{workdir}", file=sys.stderr)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    only = set(sys.argv[1:])  # optional figure names, e.g. `bench/run.py import_units_roster`
     figures = []
     try:
         for figure_fn in FIGURES:
+            if only and figure_fn.__name__ not in only:
+                continue
             print(f"… {figure_fn.__name__}", file=sys.stderr, flush=True)
             figures.append(figure_fn(workdir))
     finally:
