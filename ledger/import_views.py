@@ -100,7 +100,10 @@ def import_start(request: HttpRequest) -> HttpResponse:
     initial = {"campaign": request.GET.get("campaign", "")}
     form = LedgerUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        options = {"campaign": form.cleaned_data["campaign"], "campaign_name": form.cleaned_data["campaign_name"]}
+        options = {
+            "campaign": form.cleaned_data["campaign"], "campaign_name": form.cleaned_data["campaign_name"],
+            "user_id": request.user.pk,  # the preview checks edits against the uploader's role
+        }
         try:
             job = import_job_create(kind=LEDGER_KIND, upload=form.cleaned_data["file"], by=request.user,
                                     options=options)

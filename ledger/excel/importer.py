@@ -32,6 +32,7 @@ from campaigns.models import Campaign, CampaignStatus
 from ledger import services, workflow
 from ledger.models import Measure, ProblemStatus
 from units.audit import Action, audit_record
+from units.models import User
 from units.roster.report import CHANGED, ERROR, NEW, Progress, ProgressFn, RosterReport, RowOutcome, file_label
 from units.xlsx import XlsxError
 
@@ -120,10 +121,15 @@ def _read(file: Any, report: LedgerReport) -> LedgerSheet | None:
 
 
 def preview_ledger(
-    file: Any, *, campaign: str, campaign_name: str = "", by: Any = None, progress: ProgressFn | None = None,
-    **_: Any,
+    file: Any, *, campaign: str, campaign_name: str = "", by: Any = None, user_id: int | None = None,
+    progress: ProgressFn | None = None, **_: Any,
 ) -> LedgerReport:
-    """Read a ledger and check it against the campaign (which need not exist yet). Never writes."""
+    """Read a ledger and check it against the campaign (which need not exist yet). Never writes.
+
+    `by` (or, from an ImportJob's options, `user_id`) is who will confirm: changes to existing problems are checked
+    against their role as the import will check them."""
+    if by is None and user_id:
+        by = User.objects.filter(pk=user_id).first()
     steps = Progress(progress)
     report = LedgerReport()
     sheet = _read(file, report)

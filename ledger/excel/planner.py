@@ -333,6 +333,8 @@ class Planner:
             if mr.person is not None and mr.person != m.responsible_person:
                 values["responsible_person"] = mr.person
                 plan.change(f"{label} 责任人", m.responsible_person, mr.person, "responsible_person", mr.row)
+            if long_term and m.is_long_term:
+                keep_deadline = True  # 长期坚持 either way (a long-term measure may also carry a stage date)
             if not keep_deadline and mr.deadline is not None and (deadline, long_term) != (m.deadline, m.is_long_term):
                 values["deadline"], values["is_long_term"] = deadline, long_term
                 plan.change(f"{label} 整改时限", date_text(m.deadline, m.is_long_term),

@@ -107,7 +107,7 @@ def test_shared_unit_names_and_app_made_drafts_round_trip(imported, office, tmp_
     draft = make_problem(campaign=imported, by=office, lead_unit=None, summary="食堂超标准采购")
     p = make_problem(campaign=imported, by=office, lead_unit=bureau, summary="材料报送重复")
     services.measure_create(problem=p, by=office, content="合并报表", unit=office_of_bureau, is_long_term=True,
-                            imported=True)
+                            deadline=dt.date(2022, 12, 31), imported=True)  # long-term, with a stage date
     path = export(imported, tmp_path)
 
     ws = openpyxl.load_workbook(path).active

@@ -226,6 +226,20 @@ def test_moving_a_closed_problem_back_is_an_error_naming_row_and_column(office, 
     assert counts() == before
 
 
+def test_only_the_office_may_change_existing_problems(office, sample, tmp_path):
+    admin = User.objects.with_role(Role.ADMIN).exclude(role_grants__role=Role.OFFICE).first()
+    assert apply_ledger(sample, campaign="ZF2022", by=admin).ok  # new problems: an admin may bring them in
+    wb = openpyxl.load_workbook(sample)
+    wb.active["M5"] = "新的进展"
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+
+    report = preview_ledger(edited, campaign="ZF2022", by=admin)
+
+    assert report.errors == ["第5行「整改进展」列：只有作风办可以修改已有问题（ZF2022-0002）"]
+    assert apply_ledger(edited, campaign="ZF2022", by=office).ok
+
+
 def test_matching_by_description_when_seq_is_missing(office, tmp_path):
     path = one_problem(tmp_path / "a.xlsx", 序号="")
     apply_ledger(path, campaign="ZF2022", by=office)
