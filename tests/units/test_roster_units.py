@@ -199,6 +199,13 @@ def test_parent_by_full_name_must_be_unambiguous(db, tmp_path):
     assert "同名" in message and "编码" in message
 
 
+def test_parent_by_the_name_an_abolished_unit_shares(existing, tmp_path):
+    Unit.objects.filter(code=B).update(name="县委办公室", is_active=False)  # merged into 县委办公室
+    report = apply_roster("units", roster(tmp_path, [[1, uscc(60), "县委办一科", "", "", "县委办公室", 1]]), by=None)
+    assert report.ok, report.errors
+    assert Unit.objects.get(code=uscc(60)).parent.code == A
+
+
 # errors: each names row and column in Chinese, and nothing is written --------------------------------------------
 
 

@@ -213,6 +213,14 @@ def test_ambiguous_unit_name(people, county, tmp_path):
     assert message.startswith("第2行「所属单位」列：")
 
 
+def test_a_name_shared_with_an_abolished_unit_means_the_active_one(people, county, tmp_path):
+    Unit.objects.filter(code="HPSQ").update(name="县财政局", is_active=False)
+    rows = [[1, "张三", "13800000001", None, "县财政局", "联络员", None]]
+    report = apply_roster("users", roster(tmp_path, rows), by=None)
+    assert report.ok, report.errors
+    assert User.objects.get(username="13800000001").unit == county.finance
+
+
 def test_inactive_unit(people, county, tmp_path):
     Unit.objects.filter(code="JTJ").update(is_active=False)
     assert_refused(roster(tmp_path, ROWS[:1]), "第2行「所属单位」列：单位“县教育体育局”已停用")

@@ -192,6 +192,10 @@ def plan_units(rows: list[UnitRow], *, progress: ProgressFn | None = None) -> Un
     for u in db_list:
         if u.code not in first:  # a unit in the roster goes by the roster's name
             db_names[u.name].append(u.code)
+    for name, codes in db_names.items():  # an abolished unit does not make its successor's name ambiguous
+        active = [c for c in codes if db[c].is_active]
+        if active:
+            db_names[name] = active
 
     for r in rows:
         if r.parent_ref is None:

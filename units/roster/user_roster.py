@@ -80,6 +80,7 @@ class _UnitLookup:
         unit = self.by_code.get(normalize_code(ref))
         if unit is None:
             named = self.by_name.get(ref, [])
+            named = [u for u in named if u.is_active] or named  # an abolished unit may share its successor's name
             if len(named) > 1:
                 return None, f"单位“{ref}”有 {len(named)} 个同名单位，请改填单位编码"
             unit = named[0] if named else None
