@@ -414,9 +414,9 @@ def import_job_run_preview(*, job_id: int) -> None:
     job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PREVIEWING).first()
     if job is None:
         return
-    preview, _ = _importer(job.kind)
     saver = _ProgressSaver(job_id)
     try:
+        preview, _ = _importer(job.kind)  # inside: a worker without the kind registered fails the job
         upload = _job_file(job)
         with upload:
             report = preview(upload, progress=saver, **job.options)
@@ -442,9 +442,9 @@ def import_job_run_apply(
     if job is None:
         return
     by = User.objects.filter(pk=by_id).first() if by_id else None
-    _, apply = _importer(job.kind)
     saver = _ProgressSaver(job_id)
     try:
+        _, apply = _importer(job.kind)
         upload = _job_file(job)
         with upload, transaction.atomic():
             report = apply(

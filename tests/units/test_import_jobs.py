@@ -349,3 +349,11 @@ def test_an_importer_crash_marks_the_job_failed(people, fresh_importers):
     assert "预检时发生系统错误" in job.error
     job = import_job_preview(job=job)  # a failed job may be checked again
     assert job.status == ImportJob.Status.FAILED
+
+
+def test_a_worker_that_does_not_know_the_kind_fails_the_job(people, fresh_importers):
+    register_importer("ledger", _broken, _broken)
+    job = import_job_create(kind="ledger", upload=upload([["a"]]), by=people.admin)
+    del services.IMPORTERS["ledger"]
+    job = import_job_preview(job=job)
+    assert job.status == ImportJob.Status.FAILED
