@@ -250,6 +250,7 @@ def read_ledger(file: Any) -> LedgerSheet:
     raise first_error
 
 
+_HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]")  # 一、政治责任方面: a heading between problems
 _CONTENT_KEYS = ("description", "summary", "number", "measures", "lead_unit", "measure_unit", "deadline", "progress")
 _IDENTITY_KEYS = ("seq", "number", "description")
 
@@ -272,7 +273,8 @@ class _Reader:
             texts = {k: ("" if isinstance(v, FormulaWithoutValue) else text_of(v)) for k, v in values.items()}
             if all(not t and not isinstance(values[k], FormulaWithoutValue) for k, t in texts.items()):
                 continue
-            if not any(texts.get(k) for k in _CONTENT_KEYS):
+            filled = [t for t in texts.values() if t]
+            if not any(texts.get(k) for k in _CONTENT_KEYS) or (len(filled) == 1 and _HEADING.match(filled[0])):
                 shown = next((t for t in texts.values() if t), "")
                 self.warnings.append(f"第{row_no}行没有问题描述和整改措施，已跳过（“{shown[:30]}”）。")
                 continue

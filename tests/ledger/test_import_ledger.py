@@ -294,6 +294,7 @@ def test_one_row_per_problem_with_numbered_measures_title_rows_and_aliases(offic
 
 def test_measure_rows_without_merged_cells_also_group_by_problem(office, tmp_path):
     rows = [["测试台账"], HEADER,
+            ["", "", "", "一、基层减负方面"],
             [1, "自查自纠", "", "问题甲", "限期整改", "局长", "县财政局", "", "措施一", "县财政局", "赵桐欣",
              "2022/06/30", "", "正在推进", "未销号"],
             ["", "", "", "", "", "", "", "", "措施二", "县财政局", "赵桐欣", 44742, "", "", ""],
@@ -305,7 +306,8 @@ def test_measure_rows_without_merged_cells_also_group_by_problem(office, tmp_pat
     report = apply_ledger(path, campaign="ZF2022", by=office)
 
     assert report.ok, report.errors
-    assert any("第6行" in w for w in report.warnings)  # the footnote row is skipped, said so
+    assert any("第3行" in w for w in report.warnings)  # the heading and the footnote are skipped, said so
+    assert any("第7行" in w for w in report.warnings) and Problem.objects.count() == 2
     assert [m.content for m in problem(1).measures.order_by("seq")] == ["措施一", "措施二"]
     assert {m.deadline for m in problem(1).measures.all()} == {dt.date(2022, 6, 30)}
     assert {m.status for m in problem(1).measures.all()} == {MeasureStatus.IN_PROGRESS}
