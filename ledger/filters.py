@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from campaigns.models import Campaign, Category, Source
 from units.models import Unit
@@ -35,17 +38,47 @@ DEFAULT_PER_PAGE = 20
 _DATE = {"type": "date", "class": "form-control form-control-sm"}
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are rendered in Python. Django renders each option through a template, about a third
+    of a millisecond apiece: a third of a second for a county's thousand units, on every page that offers them."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        if self.allow_multiple_selected:
+            final["multiple"] = True
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "", "<option value=\"{}\"{}>{}</option>",
+            ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+class QuickSelectMultiple(QuickSelect):
+    allow_multiple_selected = True
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return forms.SelectMultiple.value_from_datadict(self, data, files, name)  # type: ignore[arg-type]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False  # an empty multiple select sends nothing at all
+
+
 def unit_label(unit: Unit) -> str:
     """Units indented by their depth in the tree, so a long select still reads as a tree."""
     return f"{'　' * unit.depth}{unit.display_name}{'' if unit.is_active else '（已停用）'}"
 
 
 class UnitChoiceField(forms.ModelChoiceField):
+    widget = QuickSelect
+
     def label_from_instance(self, obj: Any) -> str:
         return unit_label(obj)
 
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    widget = QuickSelectMultiple
+
     def label_from_instance(self, obj: Any) -> str:
         return unit_label(obj)
 
@@ -91,7 +124,7 @@ class ProblemFilterForm(forms.Form):
         )
         for name, field in self.fields.items():
             widget = field.widget
-            if isinstance(widget, forms.Select):
+            if isinstance(widget, forms.Select | QuickSelect):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
             elif name not in ("deadline_from", "deadline_to"):
                 widget.attrs.setdefault("class", "form-control form-control-sm")

@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Category, Source
 from campaigns.workdays import add_working_days
 from units.models import Unit
 
-from .filters import UnitChoiceField, UnitMultipleChoiceField
+from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField
 from .models import LookbackResult, MeasureStatus, Problem, RectificationType
 from .services import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, PROBLEM_FIELDS, validate_evidence_file
 
@@ -37,7 +37,7 @@ def _style(form: forms.Form) -> None:
             w.attrs.setdefault("class", "form-check-input")
         elif isinstance(w, forms.CheckboxInput):
             w.attrs.setdefault("class", "form-check-input")
-        elif isinstance(w, forms.Select | forms.SelectMultiple):
+        elif isinstance(w, forms.Select | forms.SelectMultiple | QuickSelect | QuickSelectMultiple):
             w.attrs.setdefault("class", "form-select")
         else:
             w.attrs.setdefault("class", "form-control")
@@ -113,7 +113,7 @@ class ProblemForm(DeadlineFields):
                                 empty_label="（暂不指定，分派时再定）")
     co_units = UnitMultipleChoiceField(
         label="配合单位", queryset=Unit.objects.none(), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}), help_text="可按住 Ctrl 多选。",
+        widget=QuickSelectMultiple(attrs={"size": 6}), help_text="可按住 Ctrl 多选。",
     )
     responsible_leader = forms.CharField(label="责任领导", max_length=100, required=False)
     responsible_person = forms.CharField(label="责任人", max_length=100, required=False)

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Source
 from units.audit import history_for
 from units.models import AuditEntry, Role, Unit
 from units.selectors import audit_change_lines
@@ -136,7 +136,8 @@ def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[P
     if params.get("unit"):
         qs = qs.filter(lead_unit__path__startswith=params["unit"].path)
     if params.get("source"):
-        qs = qs.filter(source__name=params["source"])
+        # By name across campaigns; resolved to ids in a subquery so the rows need no join to filter.
+        qs = qs.filter(source__in=Source.objects.filter(name=params["source"]).values("pk"))
     if params.get("category"):
         cat = params["category"]
         qs = qs.filter(Q(category=cat) | Q(category__parent=cat))

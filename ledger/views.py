@@ -157,7 +157,10 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     _require_role(request)
     form, lights, params = _filter_form(request)
     qs, counts = selectors.problem_list(request.user, params, lights=lights)
-    page = Paginator(qs, params["per_page"]).get_page(request.GET.get("page"))
+    # The counts per light already hold the number of rows: no second COUNT for the paginator.
+    paginator = Paginator(qs, params["per_page"])
+    paginator.count = counts[params["light"]] if params.get("light") else counts["total"]
+    page = paginator.get_page(request.GET.get("page"))
     lights.attach(page.object_list)
     return render(request, "ledger/problem_list.html", {
         "form": form, "page_obj": page, "counts": counts, "params": params,
