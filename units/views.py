@@ -371,6 +371,8 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if job.status == ImportJob.Status.DONE:
             messages.success(request, "导入完成。")
+        elif job.status == ImportJob.Status.APPLYING:
+            messages.info(request, "正在后台导入，请稍候；完成后本页会自动刷新。")
         elif job.status == ImportJob.Status.PREVIEWED:
             messages.error(request, "导入时发现数据已变化并产生错误，未写入任何数据，请查看下表。")
     return redirect("units:import_job", pk=job.pk)
