@@ -256,6 +256,11 @@ def phases_set(
 
 # ---- categories ------------------------------------------------------------------------------------------------
 
+def _lock_catalogue(campaign_id: int) -> None:
+    """Serialise writes to one campaign's catalogue (codes are unique per campaign; checks then writes)."""
+    list(Campaign.objects.select_for_update().filter(pk=campaign_id).values_list("pk", flat=True))
+
+
 def _clean_code(code: str, field: str = "code") -> str:
     code = (code or "").strip()
     if not code:
@@ -289,6 +294,7 @@ def category_create(
     sort_order: int | None = None, ip: str | None = None,
 ) -> Category:
     _check_manager(by)
+    _lock_catalogue(campaign.pk)
     code = _clean_code(code)
     name = (name or "").strip()
     if not name:
@@ -316,7 +322,10 @@ def category_update(*, category: Category, by: Any, ip: str | None = None, **val
     unknown = set(values) - set(CATEGORY_FIELDS)
     if unknown:
         raise ValueError(f"unknown category fields: {sorted(unknown)}")
-    category = Category.objects.select_for_update().select_related("campaign", "parent").get(pk=category.pk)
+    _lock_catalogue(category.campaign_id)
+    category = Category.objects.select_for_update(of=("self",)).select_related("campaign", "parent").get(
+        pk=category.pk
+    )
     if "code" in values:
         values["code"] = _clean_code(values["code"])
         if Category.objects.filter(campaign_id=category.campaign_id, code=values["code"]).exclude(
@@ -344,7 +353,7 @@ def category_set_active(*, category: Category, by: Any, active: bool, ip: str | 
     """Deactivating a category deactivates its subtree too (problems keep pointing at it); activating needs an
     active parent. Returns how many categories changed."""
     _check_manager(by)
-    category = Category.objects.select_for_update().select_related("parent").get(pk=category.pk)
+    category = Category.objects.select_for_update(of=("self",)).select_related("parent").get(pk=category.pk)
     if active:
         if category.parent is not None and not category.parent.is_active:
             raise ValidationError(f"上级类别“{category.parent}”已停用，请先启用上级类别。")
@@ -478,6 +487,8 @@ def category_import(
     except XlsxError as exc:
         report.file_error = exc.message
         return report
+    if not dry_run:
+        _lock_catalogue(campaign.pk)
     report.errors = errors
     report.rows = _plan_categories(campaign, rows, report.errors)
     if not report.rows and report.ok:
@@ -502,6 +513,7 @@ def categories_copy(
     rows = rows_from_campaign(source_campaign)
     if not rows:
         raise ValidationError(f"专项行动“{source_campaign}”还没有问题类别，无法复制。")
+    _lock_catalogue(target_campaign.pk)
     report = CategoryImportReport(sheet=str(source_campaign))
     report.rows = _plan_categories(target_campaign, rows, report.errors, parent_label="上级类别")
     if not report.ok:
