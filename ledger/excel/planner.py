@@ -256,7 +256,7 @@ class Planner:
             self.diff_problem(plan, values, co)
         self.plan_status(plan, lead)
         self.check_inactive(plan, values, co)
-        if p is not None:
+        if p is not None and not plan.outcome.errors:  # a cell that failed to read would only echo here
             self.check_editable(plan)
         return self.finish(plan)
 
