@@ -1,9 +1,13 @@
-"""Django admin for campaigns: a read-mostly back door for administrators. Day-to-day edits go through the
-campaign pages, which call the services (validation and the audit trail)."""
+"""Django's admin for campaigns, for a superuser's emergency repairs; day-to-day work uses the campaign pages,
+which call the services (validation, the audit trail, the default phases and sources). Writes from here bypass
+them, so creating and deleting are left to those pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import CalendarOverride, Campaign, Category, Phase, Source
 
@@ -19,6 +23,9 @@ class SourceInline(admin.TabularInline):
     extra = 0
     fields = ("sort_order", "name", "is_active")
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # problems refer to their source: deactivate instead
+
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
@@ -26,8 +33,15 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ("status", "deadline_mode")
     search_fields = ("code", "name")
     filter_horizontal = ("jurisdiction",)
-    readonly_fields = ("last_problem_seq", "created_by", "created_at", "updated_at")
+    # The code is in every problem number already handed out.
+    readonly_fields = ("code", "last_problem_seq", "created_by", "created_at", "updated_at")
     inlines = (PhaseInline, SourceInline)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # campaigns.services.campaign_create seeds the phases and the sources
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Category)
@@ -36,7 +50,13 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ("campaign", "is_active")
     search_fields = ("code", "name")
     list_select_related = ("parent", "campaign")
-    raw_id_fields = ("parent",)
+    readonly_fields = ("campaign", "parent")  # moving is checked for cycles on the category pages
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # problems refer to their category: deactivate instead
 
 
 @admin.register(CalendarOverride)
