@@ -99,14 +99,12 @@ def source_list(campaign: Campaign, *, active_only: bool = False) -> QuerySet[So
 
 
 def current_phase(campaign: Campaign, today: dt.date | None = None) -> Phase | None:
-    """The phase under way today: the first whose deadline has not passed (phases in their order)."""
+    """The phase under way today: the first (in the phases' order) whose deadline has not passed, unless it has
+    not started yet; None before the first phase, between phases and after the last."""
     today = today or timezone.localdate()
-    phases = list(campaign.phases.all())
-    for p in phases:
-        if p.start_date and p.start_date > today:
-            continue
+    for p in campaign.phases.all():
         if p.deadline is None or p.deadline >= today:
-            return p
+            return None if p.start_date and p.start_date > today else p
     return None
 
 

@@ -75,6 +75,12 @@ def _add_errors(form: BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _warn_about_phases(request: HttpRequest, campaign: Campaign) -> None:
+    """Dates that are allowed but look mistaken are saved, and said out loud."""
+    for warning in selectors.phase_warnings(campaign):
+        messages.warning(request, warning)
+
+
 # ---------------------------------------------------------------- campaigns
 
 
@@ -105,6 +111,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             _add_errors(form, exc)
         else:
             messages.success(request, f"已创建专项行动“{campaign.name}”，并设置了默认的问题来源。")
+            _warn_about_phases(request, campaign)
             return redirect("campaigns:campaign_detail", campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "phases": phases, "campaign": None})
 
@@ -153,6 +160,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _add_errors(form, exc)
         else:
             messages.success(request, "已保存。")
+            _warn_about_phases(request, campaign)
             return redirect("campaigns:campaign_detail", campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "phases": phases, "campaign": campaign})
 

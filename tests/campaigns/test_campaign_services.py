@@ -177,3 +177,27 @@ def test_jurisdiction_is_offered_in_tree_order(people, county):
     assert codes.index("JTJ") + 1 == codes.index("YZ")  # a child right after its parent
     assert codes.index("CGJD") + 1 == codes.index("HPSQ")
     assert [u.code for u in selectors.in_tree_order(selectors.jurisdiction_choices(people.liaison))] == ["JTJ", "YZ"]
+
+
+def test_current_phase_and_phase_warnings(people):
+    c = services.campaign_create(
+        by=people.office, name="甲", code="A1", start_date=dt.date(2026, 3, 1), end_date=dt.date(2026, 12, 31),
+        phases=[
+            {"kind": "investigation", "start_date": dt.date(2026, 3, 1), "deadline": dt.date(2026, 3, 31)},
+            {"kind": "rectification", "start_date": dt.date(2026, 4, 1), "deadline": dt.date(2026, 6, 30)},
+            {"kind": "dynamic", "deadline": dt.date(2026, 5, 31)},
+            {"kind": "lookback", "start_date": dt.date(2026, 12, 1), "deadline": dt.date(2027, 1, 15)},
+        ],
+    )
+    kinds = {d: getattr(selectors.current_phase(c, d), "kind", None) for d in (
+        dt.date(2026, 2, 20), dt.date(2026, 3, 31), dt.date(2026, 4, 1), dt.date(2026, 7, 1), dt.date(2027, 2, 1)
+    )}
+    assert kinds == {
+        dt.date(2026, 2, 20): None, dt.date(2026, 3, 31): "investigation",
+        dt.date(2026, 4, 1): "rectification", dt.date(2026, 7, 1): None, dt.date(2027, 2, 1): None,
+    }
+    warnings = selectors.phase_warnings(c)
+    assert warnings == [
+        "阶段“动态整改”的截止日期早于前一阶段“集中整改”。",
+        "阶段“回头看”的截止日期 2027-01-15 晚于专项行动的结束日期。",
+    ]

@@ -351,3 +351,12 @@ def test_calendar_shows_the_statutory_day_for_comparison(login, people):
     page = login(people.leader).get(reverse("campaigns:calendar")).content.decode()
     assert "上班（国庆节）" in page and "与法定安排相同" in page
     assert "添加或修改一天" not in page
+
+
+def test_a_phase_ending_after_the_campaign_is_saved_with_a_warning(login, people):
+    client = login(people.office)
+    response = client.post(reverse("campaigns:campaign_create"), campaign_post(**{"phases-2-deadline": "2028-01-15"}),
+                           follow=True)
+    page = response.content.decode()
+    assert Campaign.objects.filter(code="ZF2027").exists()
+    assert "阶段“动态整改”的截止日期 2028-01-15 晚于专项行动的结束日期" in page
