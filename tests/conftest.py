@@ -40,10 +40,14 @@ def county(db: None) -> County:
     root = UnitFactory(code="ROOT", name="示范县", short_name="示范县", kind=UnitKind.OTHER)
     office_unit = UnitFactory(code="ZFB", name="县作风建设工作领导小组办公室", short_name="作风办", parent=root)
     education = UnitFactory(code="JTJ", name="县教育体育局", short_name="教体局", parent=root)
-    school = UnitFactory(code="YZ", name="县第一高级中学", short_name="一中", parent=education, kind=UnitKind.INSTITUTION)
+    school = UnitFactory(
+        code="YZ", name="县第一高级中学", short_name="一中", parent=education, kind=UnitKind.INSTITUTION
+    )
     finance = UnitFactory(code="CZJ", name="县财政局", short_name="财政局", parent=root)
     town = UnitFactory(code="CGJD", name="城关街道", short_name="城关街道", parent=root, kind=UnitKind.TOWNSHIP)
-    village = UnitFactory(code="HPSQ", name="和平社区居委会", short_name="和平社区", parent=town, kind=UnitKind.TOWNSHIP)
+    village = UnitFactory(
+        code="HPSQ", name="和平社区居委会", short_name="和平社区", parent=town, kind=UnitKind.TOWNSHIP
+    )
     return County(root, office_unit, education, school, finance, town, village)
 
 

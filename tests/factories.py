@@ -37,7 +37,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     full_name = factory.Sequence(lambda n: f"用户{n}")
     unit = factory.SubFactory(UnitFactory)
-    password = factory.PostGenerationMethodCall("set_password", "Passw0rd!")
+    password = factory.django.Password("Passw0rd!")
 
     @factory.post_generation
     def roles(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805

@@ -15,13 +15,6 @@ from units.services import user_reset_password
 NEW_PASSWORD = "Xin-Mima2024"
 
 
-@pytest.fixture(autouse=True)
-def _passwords_saved(people):
-    # UserFactory sets the password after the insert and skips the second save.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
-
-
 def post_login(client, username, password, **extra):
     return client.post(reverse("login"), {"username": username, "password": password, **extra})
 

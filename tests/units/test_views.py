@@ -23,14 +23,6 @@ from units.services import import_job_create, import_job_preview, unit_update
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture(autouse=True)
-def _passwords_saved(people):
-    # UserFactory sets the password after the insert and skips the second save; without the stored hash
-    # every session of these users would be dropped as tampered with.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
-
-
 def login(client, user):
     # The first backend (django-axes) only guards; the model backend is the one that loads users.
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
