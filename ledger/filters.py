@@ -5,11 +5,12 @@ Every choice offered is limited to what the viewer may see; a forged id simply f
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from campaigns.models import Campaign, Category, Source
@@ -47,11 +48,12 @@ class QuickSelect(forms.Select):
         if self.allow_multiple_selected:
             final["multiple"] = True
         chosen = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "", "<option value=\"{}\"{}>{}</option>",
-            ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in self.choices),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
+        options = []
+        for v, label in self.choices:
+            v = str(v)
+            selected = " selected" if v in chosen else ""
+            options.append(f'<option value="{escape(v)}"{selected}>{escape(str(label))}</option>')
+        return mark_safe(f"<select{flatatt(final)}>{''.join(options)}</select>")  # every part escaped above
 
 
 class QuickSelectMultiple(QuickSelect):
@@ -64,13 +66,37 @@ class QuickSelectMultiple(QuickSelect):
         return False  # an empty multiple select sends nothing at all
 
 
+# What a unit select needs; the timestamps and the rest stay in the database.
+UNIT_CHOICE_FIELDS = ("id", "code", "name", "short_name", "parent_id", "path", "depth", "sort_order", "is_active")
+
+
+def unit_choices(qs: Any) -> Any:
+    return qs.order_by("path").only(*UNIT_CHOICE_FIELDS)
+
+
 def unit_label(unit: Unit) -> str:
     """Units indented by their depth in the tree, so a long select still reads as a tree."""
-    return f"{'　' * unit.depth}{unit.display_name}{'' if unit.is_active else '（已停用）'}"
+    return _label(unit.depth, unit.display_name, unit.is_active)
+
+
+def _label(depth: int, name: str, active: bool) -> str:
+    return f"{'　' * depth}{name}{'' if active else '（已停用）'}"
+
+
+class UnitChoiceIterator(ModelChoiceIterator):
+    """Choices straight from a values() query: no model instance per unit."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        rows = self.queryset.values_list("pk", "depth", "short_name", "name", "is_active")
+        for pk, depth, short, name, active in rows:
+            yield (pk, _label(depth, short or name, active))
 
 
 class UnitChoiceField(forms.ModelChoiceField):
     widget = QuickSelect
+    iterator = UnitChoiceIterator
 
     def label_from_instance(self, obj: Any) -> str:
         return unit_label(obj)
@@ -78,6 +104,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
     widget = QuickSelectMultiple
+    iterator = UnitChoiceIterator
 
     def label_from_instance(self, obj: Any) -> str:
         return unit_label(obj)
@@ -109,7 +136,7 @@ class ProblemFilterForm(forms.Form):
         if campaigns is not None:
             # Reuse the list already read for the lights instead of reading the campaigns again.
             self.fields["campaign"].choices = [("", "全部专项行动"), *((c.pk, c.name) for c in campaigns)]
-        self.fields["unit"].queryset = Unit.objects.visible_to(user).order_by("path")
+        self.fields["unit"].queryset = unit_choices(Unit.objects.visible_to(user))
         picked = self._picked_campaign()
         sources = Source.objects.all() if picked is None else Source.objects.filter(campaign_id=picked)
         names = list(dict.fromkeys(sources.order_by("sort_order", "name").values_list("name", flat=True)))

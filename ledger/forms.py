@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Category, Source
 from campaigns.workdays import add_working_days
 from units.models import Unit
 
-from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField
+from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField, unit_choices
 from .models import LookbackResult, MeasureStatus, Problem, RectificationType
 from .services import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, PROBLEM_FIELDS, validate_evidence_file
 
@@ -140,7 +140,7 @@ class ProblemForm(DeadlineFields):
             current = [pk for pk in (instance.lead_unit_id, instance.found_by_id) if pk]
             units = units | Unit.objects.filter(Q(pk__in=current) | Q(co_problems=instance))
         for name in ("found_by", "lead_unit", "co_units"):
-            self.fields[name].queryset = units.distinct().order_by("path")
+            self.fields[name].queryset = unit_choices(units.distinct())
         self.fields["source"].queryset = Source.objects.filter(campaign=campaign).filter(
             is_active=True
         ) | Source.objects.filter(pk=getattr(instance, "source_id", None) or 0)
@@ -175,7 +175,7 @@ class AssignForm(DeadlineFields):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_unit"].queryset = Unit.objects.visible_to(user).active().order_by("path")
+        self.fields["lead_unit"].queryset = unit_choices(Unit.objects.visible_to(user).active())
         self.fields["deadline"].label = "整改时限（日期）"
         self.fields["deadline"].help_text = "留空则沿用各问题已填的整改时限。"
         _style(self)
@@ -232,7 +232,7 @@ class MeasureForm(forms.Form):
         units = Unit.objects.active().filter(pk__in=problem.co_units.values("pk"))
         if lead is not None:
             units = units | Unit.objects.active().filter(path__startswith=lead.path)
-        self.fields["unit"].queryset = units.order_by("path")
+        self.fields["unit"].queryset = unit_choices(units)
         _style(self)
 
     def clean(self) -> dict[str, Any]:
@@ -325,7 +325,7 @@ class LookbackDrawForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
-        self.fields["unit"].queryset = Unit.objects.visible_to(user).order_by("path")
+        self.fields["unit"].queryset = unit_choices(Unit.objects.visible_to(user))
         self.fields["category"].queryset = Category.objects.select_related("campaign").order_by(
             "campaign_id", "sort_order", "code"
         )

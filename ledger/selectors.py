@@ -74,6 +74,7 @@ class Lights:
     def __init__(self, campaigns: Iterable[Campaign], today: dt.date | None = None) -> None:
         self.today = today or timezone.localdate()
         self.campaigns = list(campaigns)
+        self.by_id = {c.pk: c for c in self.campaigns}
         by_rule: dict[tuple[str, int], dt.date] = {}
         self.limits: dict[int, dt.date] = {}
         self._q: dict[str, Q] = {}
@@ -88,15 +89,18 @@ class Lights:
         return cls(Campaign.objects.order_by("-start_date", "-id"), today)
 
     def problem(self, p: Problem) -> LightInfo:
-        return light_for(deadline=p.deadline, is_open=p.status in OPEN_STATUSES, campaign=p.campaign,
-                         today=self.today, limit=self.limits.get(p.campaign_id))
+        limit = self.limits.get(p.campaign_id)
+        campaign = self.by_id.get(p.campaign_id) if limit is not None else p.campaign  # a campaign not read yet
+        return light_for(deadline=p.deadline, is_open=p.status in OPEN_STATUSES, campaign=campaign,
+                         today=self.today, limit=limit)
 
     def measure(self, m: Measure) -> LightInfo:
         problem = m.problem
         is_open = problem.status in OPEN_STATUSES and m.status != MeasureStatus.DONE
         deadline = None if m.is_long_term else m.deadline
-        return light_for(deadline=deadline, is_open=is_open, campaign=problem.campaign, today=self.today,
-                         limit=self.limits.get(problem.campaign_id))
+        limit = self.limits.get(problem.campaign_id)
+        campaign = self.by_id.get(problem.campaign_id) if limit is not None else problem.campaign
+        return light_for(deadline=deadline, is_open=is_open, campaign=campaign, today=self.today, limit=limit)
 
     def attach(self, problems: Iterable[Problem]) -> list[Problem]:
         rows = list(problems)
@@ -123,8 +127,17 @@ def light_counts(qs: QuerySet[Problem], lights: Lights) -> dict[str, int]:
 
 # ---- the ledger list -------------------------------------------------------------------------------------------
 
+# The columns a list row shows or its permissions read; everything else stays in the database (rows are sorted
+# before the page is cut, and narrower rows sort faster).
+LIST_FIELDS = (
+    "id", "campaign_id", "seq", "number", "summary", "status", "deadline", "rectification_type",
+    "lead_unit__id", "lead_unit__name", "lead_unit__short_name", "lead_unit__path", "lead_unit__is_active",
+    "source__id", "source__name", "category__id", "category__code", "category__name",
+)
+
+
 def _list_related(qs: QuerySet[Problem]) -> QuerySet[Problem]:
-    return qs.select_related("campaign", "lead_unit", "source", "category").prefetch_related(
+    return qs.select_related("lead_unit", "source", "category").only(*LIST_FIELDS).prefetch_related(
         Prefetch("co_units", queryset=Unit.objects.only("id", "name", "short_name", "path").order_by("path"))
     )
 
@@ -136,8 +149,10 @@ def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[P
     if params.get("unit"):
         qs = qs.filter(lead_unit__path__startswith=params["unit"].path)
     if params.get("source"):
-        # By name across campaigns; resolved to ids in a subquery so the rows need no join to filter.
-        qs = qs.filter(source__in=Source.objects.filter(name=params["source"]).values("pk"))
+        # By name across campaigns. The ids are read first so the planner sees plain values and can pick the
+        # source index (with a subquery SQLite walked the status index instead: 0.45 s against 0.07 s at 200,000).
+        ids = list(Source.objects.filter(name=params["source"]).values_list("pk", flat=True))
+        qs = qs.filter(source_id__in=ids)
     if params.get("category"):
         cat = params["category"]
         qs = qs.filter(Q(category=cat) | Q(category__parent=cat))
