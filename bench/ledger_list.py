@@ -169,7 +169,7 @@ def ledger_list(workdir: Path) -> Figure:
     }, marker="data-number=")
     admin = _median_seconds(client, "/django-admin/ledger/problem/", {
         "status__exact": ProblemStatus.IN_PROGRESS, "rectification_type__exact": RectificationType.TIME_LIMITED,
-        "source__id__exact": str(source.pk), "o": "-1",
+        "source__id__exact": str(source.pk), "o": "-0",  # list_display[0] (number), descending
     }, marker='class="field-number"')
     fresh_database()
     return Figure(f"问题台账列表首页（{PROBLEMS:,} 个问题，筛选+排序+分页）", ours, admin,
