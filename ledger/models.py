@@ -228,6 +228,7 @@ class ReviewDecision(models.TextChoices):
     APPROVED = "approved", "通过"
     STAGE_APPROVED = "stage_approved", "阶段性销号"
     RETURNED = "returned", "退回"
+    VOIDED = "voided", "问题已作废"
 
 
 class ReviewRound(models.Model):

@@ -294,6 +294,12 @@ def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None) -> Pr
     _require(problem.status in OPEN_STATUSES, _state_error(problem, "作废"))
     reason = (reason or "").strip()
     _require(bool(reason), "作废时请说明原因。")
+    if problem.status == S.PENDING_REVIEW:
+        # The application under review ends with the problem; it must not stay 待核查 forever.
+        _open_round(problem)
+        problem.review_rounds.filter(decision=ReviewDecision.PENDING).update(
+            decision=ReviewDecision.VOIDED, opinion=reason, reviewed_by=by, reviewed_at=timezone.now()
+        )
     _move(problem, to=S.VOIDED, action=TransitionAction.VOID, by=by, reason=reason, ip=ip)
     return problem
 

@@ -50,3 +50,17 @@ def test_problem_goes_from_draft_to_closed_and_back_by_lookback(people, county):
         TransitionAction.CREATE, TransitionAction.ASSIGN, TransitionAction.APPLY, TransitionAction.RETURN,
         TransitionAction.APPLY, TransitionAction.APPROVE, TransitionAction.REOPEN,
     ]
+
+
+def test_voiding_a_problem_under_review_closes_its_open_round(people, county):
+    campaign = CampaignFactory(code="ZF2023")
+    p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
+    workflow.assign(problem=p, by=people.office)
+    m = services.measure_create(problem=p, by=people.liaison, content="整改", unit=county.education,
+                                deadline=p.deadline)
+    services.progress_add(measure=m, by=people.liaison, text="完成", mark_status=MeasureStatus.DONE)
+    workflow.apply(problem=p, by=people.liaison, summary="已完成")
+    workflow.void(problem=p, by=people.office, reason="与ZF2023-0002重复")
+    [rr] = p.review_rounds.all()
+    assert rr.decision == ReviewDecision.VOIDED and rr.opinion == "与ZF2023-0002重复"
+    assert rr.reviewed_by == people.office
