@@ -10,7 +10,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, Category, Source
+from campaigns.models import Campaign, CampaignStatus, Category, Source
 from campaigns.workdays import add_working_days
 from units.models import Unit
 
@@ -324,7 +324,11 @@ class LookbackDrawForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        campaigns = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        self.fields["campaign"].queryset = campaigns
+        running = list(campaigns.exclude(status=CampaignStatus.ENDED).values_list("pk", flat=True)[:2])
+        if len(running) == 1:
+            self.fields["campaign"].initial = running[0]
         self.fields["unit"].queryset = unit_choices(Unit.objects.visible_to(user))
         self.fields["category"].queryset = Category.objects.select_related("campaign").order_by(
             "campaign_id", "sort_order", "code"

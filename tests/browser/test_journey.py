@@ -35,6 +35,14 @@ def accounts(people, settings, tmp_path):
     return people
 
 
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """A long journey on a busy machine: give each wait more time than the default five seconds."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture
 def evidence_file(tmp_path) -> Path:
     path = tmp_path / "整改前后对比.pdf"
@@ -45,6 +53,7 @@ def evidence_file(tmp_path) -> Path:
 def open_as(browser: Browser, context_args: dict, base_url: str, username: str) -> Page:
     """A browser window of its own for one user, logged in through the login page; confirmations accepted."""
     page = browser.new_context(**context_args).new_page()
+    page.set_default_timeout(15_000)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("登录名").fill(username)
