@@ -335,6 +335,7 @@ def _check_accounts_free() -> None:
 def load_units_and_accounts(stdout: Writer) -> bool:
     """Build the demo tree and accounts; False (and no change) if they are already there."""
     if demo_loaded():
+        stdout.write("示范县已加载，未做改动（如需重建：python manage.py load_demo --reset）。")
         return False
     _check_accounts_free()
     count = _create_tree(ROOT, None, _next_root_sort_order())

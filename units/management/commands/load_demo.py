@@ -26,11 +26,9 @@ class Command(BaseCommand):
                 if not (settings.DEBUG or force):
                     raise CommandError("--reset 会删除示范县的全部数据：仅在 DEBUG 模式下可用，否则请加 --force。")
                 demo.reset_demo(self.stdout)
-            created = demo.load_demo(self.stdout)
+            demo.load_demo(self.stdout)
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from exc
-        if not created:
-            self.stdout.write("示范县已加载，未做改动（如需重建：python manage.py load_demo --reset）。")
         self.stdout.write("")
         self.stdout.write("示范账号（密码均可在登录后修改）：")
         self.stdout.write(demo.accounts_table())
