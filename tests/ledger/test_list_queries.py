@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger import services, workflow
+from ledger.lookback import lookback_draw, lookback_record
 from ledger.models import MeasureStatus
 from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measure, make_problem
 
@@ -30,9 +31,11 @@ def campaigns():
     return [CampaignFactory(), CampaignFactory(deadline_mode="working", yellow_window_days=5)]
 
 
-def build(n: int, people, county, campaigns, *, pending: bool = False) -> None:
+def build(n: int, people, county, campaigns, *, pending: bool = False, lookback: bool = False) -> None:
     """n problems spread over the campaigns, units, sources, categories and lights, each with co-units and
-    measures; with `pending`, every one applied for sign-off."""
+    measures; with `pending`, every one applied for sign-off; with `lookback`, closed and drawn for 回头看 (a
+    third of them already checked)."""
+    pending = pending or lookback
     cats = {c.pk: CategoryFactory(campaign=c) for c in campaigns}
     units = [county.education, county.education_school]
     for i in range(n):
@@ -50,6 +53,12 @@ def build(n: int, people, county, campaigns, *, pending: bool = False) -> None:
                 services.progress_add(measure=measure, by=None, text="完成", imported=True)
                 workflow.measure_set_status(measure=measure, by=people.office, status=MeasureStatus.DONE)
             workflow.apply(problem=p, by=people.liaison, summary=f"第{i}个已整改")
+            if lookback:
+                workflow.approve(problem=p, by=people.office)
+                [check] = lookback_draw(campaign=campaign, by=people.office, batch=f"第{i % 2 + 1}批",
+                                        unit=p.lead_unit, count=1)
+                if i % 3 == 0:
+                    lookback_record(check=check, by=people.office, result="consolidated")
         elif i % 3 == 0:
             services.progress_add(measure=m, by=people.liaison, text="推进中")
 
@@ -68,7 +77,7 @@ def rows(response_context_key: str, response) -> int:
 
 
 PAGES = {
-    # name: (user attribute, path, params, pending review?)
+    # name: (user attribute, path, params, pending review? / "lookback")
     "ledger list": ("office", "ledger:problem_list", {"per_page": 50}, False),
     "ledger list filtered": ("office", "ledger:problem_list",
                              {"per_page": 50, "light": "yellow", "q": "问题", "status": "open", "sort": "deadline"},
@@ -76,6 +85,7 @@ PAGES = {
     "ledger list (leader)": ("leader", "ledger:problem_list", {"per_page": 50}, False),
     "review queue": ("office", "ledger:review_queue", {}, True),
     "liaison tasks": ("liaison", "ledger:my_tasks", {}, False),
+    "回头看 list": ("office", "ledger:lookback_list", {}, "lookback"),
 }
 
 
@@ -85,13 +95,14 @@ def test_list_pages_run_the_same_number_of_queries_at_5_and_40_rows(client, peop
     user = getattr(people, who)
     if who == "leader":
         user.overseen_units.add(county.education)
-    build(5, people, county, campaigns, pending=pending)
+    build(5, people, county, campaigns, pending=bool(pending), lookback=pending == "lookback")
     small = count_queries(client, user, reverse(name), params)
-    build(35, people, county, campaigns, pending=pending)
+    build(35, people, county, campaigns, pending=bool(pending), lookback=pending == "lookback")
     response = client.get(reverse(name), params)
     shown = {
         "ledger:problem_list": lambda r: len(r.context["page_obj"]),
         "ledger:review_queue": lambda r: len(r.context["page_obj"]),
+        "ledger:lookback_list": lambda r: len(r.context["page_obj"]),
         "ledger:my_tasks": lambda r: len(r.context["tasks"].problems) + len(r.context["tasks"].measures),
     }[name](response)
     assert shown >= 10, shown  # the bigger run really renders many more rows than the first
