@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -89,10 +88,6 @@ def _get_job(request: HttpRequest, pk: int) -> ImportJob:
     return get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk, kind=LEDGER_KIND)
 
 
-def _paginate(request: HttpRequest, object_list: Any) -> Page:
-    return Paginator(object_list, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request: HttpRequest) -> HttpResponse:
@@ -127,12 +122,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk)
     report = job.report or {}
-    show = request.GET.get("show", "")
-    if show not in {key for key, _ in unit_selectors.ROW_TABS}:
-        show = ""
     context = {
-        "job": job, "report": report, "tabs": unit_selectors.import_tabs(report), "show": show,
-        "page_obj": _paginate(request, unit_selectors.import_rows(report, show)),
+        "job": job, **unit_selectors.import_preview_context(report, request.GET, PAGE_SIZE),
         "campaign_code": report.get("campaign", {}).get("code") or job.options.get("campaign", ""),
     }
     return render(request, "ledger/import/job.html", context)
@@ -144,7 +135,8 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
     job = _get_job(request, pk)
     if job.is_running:
-        return render(request, "ledger/import/_progress.html", {"job": job})
+        context = {"job": job, "progress_url": "ledger:import_progress"}
+        return render(request, "includes/_import_progress.html", context)
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRefresh()
     return redirect("ledger:import_job", pk=job.pk)

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
 from .models import AuditEntry, Role, Unit, User, UserRole
@@ -238,3 +239,12 @@ def import_rows(report: dict[str, Any], show: str = "") -> list[dict[str, Any]]:
                 change_list.append((name, ("", _display(pair))))
         rows.append({**row, "change_list": change_list})
     return rows
+
+
+def import_preview_context(report: dict[str, Any], params: Any, page_size: int = 25) -> dict[str, Any]:
+    """What an import job page shows of its preview: the tabs, the chosen tab and one page of its rows."""
+    show = params.get("show", "")
+    if show not in {key for key, _ in ROW_TABS}:
+        show = ""
+    page = Paginator(import_rows(report, show), page_size).get_page(params.get("page"))
+    return {"report": report, "tabs": import_tabs(report), "show": show, "page_obj": page}

@@ -335,12 +335,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_roster_job(request, pk)
-    report = job.report or {}
-    show = request.GET.get("show", "")
-    if show not in {key for key, _ in selectors.ROW_TABS}:
-        show = ""
-    page = _paginate(request, selectors.import_rows(report, show))
-    context = {"job": job, "report": report, "tabs": selectors.import_tabs(report), "show": show, "page_obj": page}
+    context = {"job": job, **selectors.import_preview_context(job.report or {}, request.GET, PAGE_SIZE)}
     return render(request, "units/import_job.html", context)
 
 
@@ -350,7 +345,8 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
     job = _get_roster_job(request, pk)
     if job.is_running:
-        return render(request, "units/_import_progress.html", {"job": job})
+        context = {"job": job, "progress_url": "units:import_progress"}
+        return render(request, "includes/_import_progress.html", context)
     if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("units:import_job", pk=job.pk)
