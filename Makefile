@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 PYTEST := env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest
 DEV := DJANGO_SETTINGS_MODULE=config.settings.dev
 
-.PHONY: help run test smoke lint bench clean distclean install vendor dirs browser-deps migrate demo
+.PHONY: help run test smoke lint bench clean distclean install vendor dirs browser-deps migrate demo screenshots
 
 help:
 	@echo "make run      set up, migrate, load the demo county, start Celery worker+beat, serve http://$(HOST):$(PORT)"
@@ -102,6 +102,10 @@ smoke: install vendor dirs
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# Refresh the screenshots under docs/screenshots/ from the browser tests.
+screenshots: install vendor dirs browser-deps
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PYTEST) -m browser
 
 bench: install vendor dirs
 	$(PY) bench/run.py

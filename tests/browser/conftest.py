@@ -41,3 +41,13 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
             "viewport": {"width": 1280, "height": 860}}
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests save their screenshots: a temporary folder, or docs/screenshots/ with `make screenshots`
+    (SCREENSHOTS_DIR set), so an ordinary test run leaves the checkout untouched."""
+    target = os.environ.get("SCREENSHOTS_DIR")
+    path = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

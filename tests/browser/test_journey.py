@@ -22,7 +22,6 @@ from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TODAY = timezone.localdate()
 
 
@@ -72,7 +71,7 @@ def expect_status(page: Page, label: str) -> None:
 
 
 def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_context_args, live_server, accounts,
-                                                  county, evidence_file):
+                                                  county, evidence_file, screenshot_dir):
     base = live_server.url
     office = open_as(browser, browser_context_args, base, "office1")
     liaison = open_as(browser, browser_context_args, base, "liaison1")
@@ -222,15 +221,14 @@ def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_cont
 
     # ---- screenshots, with a few more problems so the pages look like a ledger in use ----
     seed_ledger(accounts, county)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     menu(office, "问题台账")
     expect(office.get_by_test_id("problem-table")).to_contain_text("ZF2026-0001")
-    office.screenshot(path=str(SCREENSHOTS / "ledger-list.png"), full_page=True)
+    office.screenshot(path=str(screenshot_dir / "ledger-list.png"), full_page=True)
     office.goto(f"{base}/ledger/{problem.pk}/")
-    office.screenshot(path=str(SCREENSHOTS / "problem-page.png"), full_page=True)
+    office.screenshot(path=str(screenshot_dir / "problem-page.png"), full_page=True)
     menu(liaison, "本单位待办")
     expect(liaison.get_by_test_id("task-problems")).to_contain_text("ZF2026-0001")
-    liaison.screenshot(path=str(SCREENSHOTS / "liaison-todo.png"), full_page=True)
+    liaison.screenshot(path=str(screenshot_dir / "liaison-todo.png"), full_page=True)
     for page in (office, liaison):
         page.context.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +16,6 @@ from units.services import import_job_create, import_job_run_preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ALL_CODES = {"ROOT", "ZFB", "JTJ", "YZ", "CZJ", "CGJD", "HPSQ"}
 
 # role: (username, menu items it must see, menu items it must not see, unit codes in its tree)
@@ -74,7 +72,7 @@ def test_role_logs_in_and_sees_its_menu_and_tree(page: Page, live_server, accoun
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
-def test_admin_tree_expand_collapse_search_and_screenshot(page: Page, live_server, accounts):
+def test_admin_tree_expand_collapse_search_and_screenshot(page: Page, live_server, accounts, screenshot_dir):
     log_in(page, live_server.url, "admin1")
     page.goto(f"{live_server.url}/units/")
     school = page.locator('[data-unit-code="YZ"]')
@@ -93,8 +91,7 @@ def test_admin_tree_expand_collapse_search_and_screenshot(page: Page, live_serve
 
     page.goto(f"{live_server.url}/units/")
     page.get_by_role("button", name="全部展开").click()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "unit-tree.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "unit-tree.png"), full_page=True)
 
 
 def test_liaison_cannot_open_admin_pages(page: Page, live_server, accounts):
