@@ -70,3 +70,9 @@ def people(county: County) -> People:
 @pytest.fixture
 def shared_data() -> Path:
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Uploaded files (imports, evidence) of each test go to its own temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -26,11 +26,7 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def accounts(people, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # UserFactory sets the password after the insert and skips the second save.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
+def accounts(people):
     return people
 
 

@@ -29,9 +29,6 @@ ROLES = {
 
 @pytest.fixture
 def accounts(people):
-    # UserFactory sets the password after the insert and skips the second save.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
     return people
 
 
@@ -102,7 +99,6 @@ def test_liaison_cannot_open_admin_pages(page: Page, live_server, accounts):
 
 
 def test_admin_imports_the_unit_roster(page: Page, live_server, accounts, shared_data, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
     log_in(page, live_server.url, "admin1")
     page.get_by_test_id("nav-menu").get_by_role("link", name="名册导入", exact=True).click()
     page.get_by_label("单位名册").check()
@@ -124,7 +120,6 @@ def test_admin_imports_the_unit_roster(page: Page, live_server, accounts, shared
 
 
 def test_job_page_polls_progress_until_the_job_stops(page: Page, live_server, accounts, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
     wb = Workbook()
     wb.active.append(["单位编码", "单位名称"])
     wb.active.append(["A1", "甲单位"])

@@ -18,12 +18,7 @@ def campaign(people, county) -> Campaign:
 
 @pytest.fixture
 def login(client, people):
-    # UserFactory sets the password after the insert and skips the second save; without the stored hash every
-    # session would be dropped as tampered with. The first backend (django-axes) only guards; the model backend
-    # is the one that loads users.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
-
+    # The first backend (django-axes) only guards; the model backend is the one that loads users.
     def _login(user):
         client.logout()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")

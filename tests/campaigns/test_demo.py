@@ -25,7 +25,6 @@ def run(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_demo_campaign_has_problems_in_every_state(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
     out = run()
     assert "ZF2026" in out
     c = Campaign.objects.get(code="ZF2026")
@@ -57,7 +56,6 @@ def test_demo_campaign_has_problems_in_every_state(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_demo_is_idempotent_and_resets(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
     settings.DEBUG = True
     run()
     counts = (Problem.objects.count(), Transition.objects.count(), AuditEntry.objects.count())

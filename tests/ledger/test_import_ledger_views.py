@@ -16,11 +16,6 @@ from units.services import import_job_create, import_job_preview
 from .test_import_ledger import office, rosters, sample  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
 def login(client, user: User) -> None:
     """Log in as someone who has changed the roster's one-time password already."""
     User.objects.filter(pk=user.pk).update(must_change_password=False)

@@ -18,13 +18,6 @@ from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measur
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def _setup(people, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
-
-
 @pytest.fixture
 def campaigns():
     """Two campaigns, one counting working days for its yellow window."""

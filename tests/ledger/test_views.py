@@ -30,19 +30,6 @@ from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measur
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _passwords_saved(people):
-    # UserFactory sets the password after the insert and skips the second save; without the stored hash
-    # every session of these users would be dropped as tampered with.
-    for user in vars(people).values():
-        user.save(update_fields=["password"])
-
-
 def pdf(name: str = "制度文件.pdf", body: bytes = b"%PDF-1.4 evidence") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body, content_type="application/pdf")
 

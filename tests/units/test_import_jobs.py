@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -47,11 +46,6 @@ def xlsx_bytes(rows: list[list[Any]]) -> bytes:
 
 def upload(rows: list[list[Any]], name: str = "单位名册.xlsx") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, xlsx_bytes(rows), content_type="application/octet-stream")
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture

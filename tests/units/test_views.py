@@ -526,7 +526,6 @@ def test_import_pages_refuse_anonymous(client, db):
 
 @pytest.mark.parametrize("who", ["office", "liaison", "leader", "outsider"])
 def test_import_pages_refuse_non_admin(client, people, who, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
     client = login(client, getattr(people, who))
     for name in ("units:import_start",):
@@ -562,7 +561,6 @@ def test_import_template_is_an_xlsx_the_importer_reads(admin_client, kind, first
 
 
 def test_upload_rejects_other_formats(admin_client, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     response = upload(admin_client, "units", SimpleUploadedFile("名册.xls", b"not excel"))
     assert response.status_code == 200
     assert "xlsx" in response.content.decode()
@@ -573,7 +571,6 @@ def test_upload_rejects_other_formats(admin_client, tmp_path, settings):
 
 
 def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     response = upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
     assert response.status_code == 302
     job = ImportJob.objects.get()
@@ -616,7 +613,6 @@ def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_p
 
 
 def test_apply_is_post_only(admin_client, people, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
     import_job_preview(job=job)
     assert admin_client.get(reverse("units:import_apply", args=[job.pk])).status_code == 405
@@ -624,7 +620,6 @@ def test_apply_is_post_only(admin_client, people, tmp_path, settings):
 
 
 def test_roster_with_errors_cannot_be_applied(admin_client, county, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     rows = [UNIT_HEADER, ["A1", "甲单位", "", "", "NOPE"], ["A2", "", "", "", ""], ["A3", "丙单位"]]
     response = upload(admin_client, "units", xlsx_upload(rows))
     job = ImportJob.objects.get()
@@ -642,7 +637,6 @@ def test_roster_with_errors_cannot_be_applied(admin_client, county, tmp_path, se
 
 
 def test_changes_are_shown_old_to_new(admin_client, county, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     response = upload(admin_client, "units", xlsx_upload([UNIT_HEADER, ["CZJ", "县财政局", "县财政"]]))
     page = admin_client.get(response["Location"], {"show": "changed"})
     html = page.content.decode()
@@ -653,7 +647,6 @@ def test_changes_are_shown_old_to_new(admin_client, county, tmp_path, settings):
 def test_user_roster_passwords_download_once(
     admin_client, shared_data, people, tmp_path, settings, django_capture_on_commit_callbacks
 ):
-    settings.MEDIA_ROOT = tmp_path
     upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
     admin_client.post(reverse("units:import_apply", args=[ImportJob.objects.get().pk]))
 
@@ -692,7 +685,6 @@ def test_user_roster_passwords_download_once(
 
 
 def test_progress_partial_polls_then_refreshes(admin_client, people, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWING, progress=40)
 
@@ -713,7 +705,6 @@ def test_progress_partial_polls_then_refreshes(admin_client, people, tmp_path, s
 
 
 def test_ledger_jobs_are_not_shown_here(admin_client, people, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path
     job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
     ImportJob.objects.filter(pk=job.pk).update(kind=ImportJob.Kind.LEDGER)
     assert admin_client.get(reverse("units:import_job", args=[job.pk])).status_code == 404
