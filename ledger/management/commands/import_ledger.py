@@ -11,9 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.excel.importer import apply_ledger
+from units.import_output import write_import_report
 from units.models import Role, User
-
-MAX_ERRORS_SHOWN = 50
 
 
 def acting_user(username: str | None) -> User:
@@ -55,15 +54,4 @@ class Command(BaseCommand):
             options["file"], campaign=options["campaign"], campaign_name=options["campaign_name"], by=by,
             dry_run=dry_run,
         )
-        self.stdout.write(report.summary_line())
-        for warning in report.warnings:
-            self.stderr.write(f"提示：{warning}")
-        errors = report.errors
-        for message in errors[:MAX_ERRORS_SHOWN]:
-            self.stderr.write(message)
-        if len(errors) > MAX_ERRORS_SHOWN:
-            self.stderr.write(f"…共 {len(errors)} 条错误")
-        if errors:
-            raise CommandError("台账有错误，数据库未做任何修改。", returncode=1)
-        if dry_run:
-            self.stderr.write("试运行（--dry-run）：只做了检查，数据库未做任何修改。")
+        write_import_report(report, stdout=self.stdout, stderr=self.stderr, subject="台账", dry_run=dry_run)

@@ -6,10 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from units.import_output import write_import_report
 from units.models import User
 from units.roster import RosterReport
-
-MAX_ERRORS_SHOWN = 50
 
 
 class RosterCommand(BaseCommand):
@@ -29,13 +28,4 @@ class RosterCommand(BaseCommand):
             raise CommandError(f"操作人“{options['by']}”不存在。") from None
 
     def finish(self, report: RosterReport, *, dry_run: bool) -> None:
-        self.stdout.write(report.summary_line())
-        errors = report.errors
-        for message in errors[:MAX_ERRORS_SHOWN]:
-            self.stderr.write(message)
-        if len(errors) > MAX_ERRORS_SHOWN:
-            self.stderr.write(f"…共 {len(errors)} 条错误")
-        if errors:
-            raise CommandError("名册有错误，数据库未做任何修改。", returncode=1)
-        if dry_run:
-            self.stderr.write("试运行（--dry-run）：只做了检查，数据库未做任何修改。")
+        write_import_report(report, stdout=self.stdout, stderr=self.stderr, subject="名册", dry_run=dry_run)
