@@ -3,14 +3,14 @@ decide the rest and save."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 
 from units.models import Unit
 
-from .models import CampaignStatus, Category, DeadlineMode, PhaseKind
+from .models import Campaign, CampaignStatus, Category, DeadlineMode, PhaseKind
 from .selectors import in_tree_order
 from .services import MONTHLY_REPORT_DAY_MAX, YELLOW_WINDOW_MAX
 
@@ -38,7 +38,7 @@ def _style(form: forms.BaseForm) -> None:
 
 
 class UnitTreeChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Unit) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Unit) -> str:
         return f"{'　' * obj.depth}{obj.name}"
 
 
@@ -155,7 +155,10 @@ class BasePhaseFormSet(forms.BaseFormSet):
         return out
 
 
-PhaseFormSet = forms.formset_factory(PhaseForm, formset=BasePhaseFormSet, extra=1, can_delete=True)
+# formset_factory returns a subclass of `formset`; the stubs say only BaseFormSet.
+PhaseFormSet = cast(
+    type[BasePhaseFormSet], forms.formset_factory(PhaseForm, formset=BasePhaseFormSet, extra=1, can_delete=True)
+)
 
 
 def phase_formset(data: Any = None, *, initial: list[dict[str, Any]] | None = None) -> BasePhaseFormSet:
@@ -200,8 +203,8 @@ class CategoryImportForm(forms.Form):
 
 
 class CategoryCopyForm(forms.Form):
-    source = forms.ModelChoiceField(
-        label="复制自", queryset=None, empty_label="——请选择专项行动——",  # type: ignore[arg-type]
+    source: forms.ModelChoiceField[Campaign] = forms.ModelChoiceField(
+        label="复制自", queryset=None, empty_label="——请选择专项行动——",
         error_messages={"required": "请选择要复制的专项行动。", "invalid_choice": "所选专项行动不可用。"},
     )
 
@@ -242,7 +245,7 @@ class BaseSourceFormSet(forms.BaseFormSet):
         return out
 
 
-SourceFormSet = forms.formset_factory(SourceForm, formset=BaseSourceFormSet, extra=2)
+SourceFormSet = cast(type[BaseSourceFormSet], forms.formset_factory(SourceForm, formset=BaseSourceFormSet, extra=2))
 
 
 def source_formset(data: Any = None, *, initial: list[dict[str, Any]] | None = None) -> BaseSourceFormSet:

@@ -302,6 +302,7 @@ def _add_measures(loader: _Loader, problem: Problem, spec: DemoProblem, liaison:
     measures = []
     for i, content in enumerate(spec.measures):
         unit = problem.lead_unit
+        assert unit is not None  # every demo problem is created with its lead unit
         if i == len(spec.measures) - 1 and spec.co and i > 0:
             unit = loader.units.get(spec.co[0], unit)  # the last measure goes to the co-unit
         measures.append(services.measure_create(
@@ -382,6 +383,7 @@ def _lookback(loader: _Loader, campaign: Campaign, relapsed: list[Problem]) -> i
     """One 回头看 batch over the units of the relapsed problems: one relapse, the rest consolidated."""
     count = 0
     for problem in relapsed:
+        assert problem.lead_unit is not None  # every demo problem is created with its lead unit
         checks = lookback.lookback_draw(
             campaign=campaign, by=loader.office, batch=f"2026年第一批回头看（{problem.lead_unit.display_name}）",
             unit=problem.lead_unit,

@@ -11,9 +11,10 @@ from typing import Any
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from campaigns.models import Campaign, Category, Source
+from units.forms import model_choice_field, set_choice_labels
 from units.models import Unit
 
 from .models import Light, ProblemStatus, RectificationType
@@ -43,7 +44,7 @@ class QuickSelect(forms.Select):
     """A select whose options are rendered in Python. Django renders each option through a template, about a third
     of a millisecond apiece: a third of a second for a county's thousand units, on every page that offers them."""
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         if self.allow_multiple_selected:
             final["multiple"] = True
@@ -127,27 +128,32 @@ class ProblemFilterForm(forms.Form):
     deadline_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs=_DATE))
     sort = forms.ChoiceField(label="排序", required=False, choices=SORT_CHOICES)
     per_page = forms.TypedChoiceField(label="每页", required=False, choices=PER_PAGE_CHOICES, coerce=int,
-                                      empty_value=DEFAULT_PER_PAGE)
+                                      empty_value=DEFAULT_PER_PAGE)  # type: ignore[arg-type]  # stubs: str only
 
     def __init__(self, *args: Any, user: Any, campaigns: list[Campaign] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         campaign_qs = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
-        self.fields["campaign"].queryset = campaign_qs
+        campaign_field = model_choice_field(self, "campaign")
+        campaign_field.queryset = campaign_qs
         if campaigns is not None:
             # Reuse the list already read for the lights instead of reading the campaigns again.
-            self.fields["campaign"].choices = [("", "全部专项行动"), *((c.pk, c.name) for c in campaigns)]
-        self.fields["unit"].queryset = unit_choices(Unit.objects.visible_to(user))
+            campaign_field.choices = [("", "全部专项行动"), *((c.pk, c.name) for c in campaigns)]
+        model_choice_field(self, "unit").queryset = unit_choices(Unit.objects.visible_to(user))
         picked = self._picked_campaign()
         sources = Source.objects.all() if picked is None else Source.objects.filter(campaign_id=picked)
         names = list(dict.fromkeys(sources.order_by("sort_order", "name").values_list("name", flat=True)))
-        self.fields["source"].choices = [("", "全部来源"), *((n, n) for n in names)]
+        source_field = self.fields["source"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = [("", "全部来源"), *((n, n) for n in names)]
         categories = Category.objects.select_related("campaign").order_by("campaign_id", "sort_order", "code")
         if picked is not None:
             categories = categories.filter(campaign_id=picked)
-        self.fields["category"].queryset = categories
-        self.fields["category"].label_from_instance = (
+        category_field = model_choice_field(self, "category")
+        category_field.queryset = categories
+        set_choice_labels(
+            category_field,
             (lambda c: f"{'　' if c.parent_id else ''}{c}") if picked is not None
-            else (lambda c: f"{c.campaign.code} · {c}")
+            else (lambda c: f"{c.campaign.code} · {c}"),
         )
         for name, field in self.fields.items():
             widget = field.widget

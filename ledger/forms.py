@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Category, Source
 from campaigns.workdays import add_working_days
+from units.forms import model_choice_field, set_choice_labels
 from units.models import Unit
 
 from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField, unit_choices
@@ -93,7 +94,7 @@ class CampaignPickForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
+        model_choice_field(self, "campaign").queryset = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
         _style(self)
 
 
@@ -140,15 +141,16 @@ class ProblemForm(DeadlineFields):
             current = [pk for pk in (instance.lead_unit_id, instance.found_by_id) if pk]
             units = units | Unit.objects.filter(Q(pk__in=current) | Q(co_problems=instance))
         for name in ("found_by", "lead_unit", "co_units"):
-            self.fields[name].queryset = unit_choices(units.distinct())
-        self.fields["source"].queryset = Source.objects.filter(campaign=campaign).filter(
+            model_choice_field(self, name).queryset = unit_choices(units.distinct())
+        model_choice_field(self, "source").queryset = Source.objects.filter(campaign=campaign).filter(
             is_active=True
         ) | Source.objects.filter(pk=getattr(instance, "source_id", None) or 0)
-        self.fields["category"].queryset = (
+        category = model_choice_field(self, "category")
+        category.queryset = (
             Category.objects.filter(campaign=campaign).filter(is_active=True)
             | Category.objects.filter(pk=getattr(instance, "category_id", None) or 0)
         ).order_by("sort_order", "code")
-        self.fields["category"].label_from_instance = lambda c: f"{'　' if c.parent_id else ''}{c}"
+        set_choice_labels(category, lambda c: f"{'　' if c.parent_id else ''}{c}")
         self.fields["deadline"].label = "整改时限（日期）"
         self.fields["deadline"].help_text = "长期坚持的问题可不填。"
         _style(self)
@@ -175,7 +177,7 @@ class AssignForm(DeadlineFields):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_unit"].queryset = unit_choices(Unit.objects.visible_to(user).active())
+        model_choice_field(self, "lead_unit").queryset = unit_choices(Unit.objects.visible_to(user).active())
         self.fields["deadline"].label = "整改时限（日期）"
         self.fields["deadline"].help_text = "留空则沿用各问题已填的整改时限。"
         _style(self)
@@ -232,7 +234,7 @@ class MeasureForm(forms.Form):
         units = Unit.objects.active().filter(pk__in=problem.co_units.values("pk"))
         if lead is not None:
             units = units | Unit.objects.active().filter(path__startswith=lead.path)
-        self.fields["unit"].queryset = unit_choices(units)
+        model_choice_field(self, "unit").queryset = unit_choices(units)
         _style(self)
 
     def clean(self) -> dict[str, Any]:
@@ -260,7 +262,8 @@ class ProgressForm(forms.Form):
     on = _date_field("进展日期", required=True)
     text = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 3}),
                            error_messages={"required": "请填写整改进展。"})
-    files = MultipleFileField(
+    # The form metaclass takes declared fields out of the class, so self.files stays the uploaded files' dict.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="佐证材料", required=False,
         help_text=f"可多选；支持 PDF、图片、Word、Excel、WPS、OFD，单个文件不超过 {EVIDENCE_MAX_BYTES // 2**20} MB。",
     )
@@ -325,15 +328,14 @@ class LookbackDrawForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         campaigns = Campaign.objects.visible_to(user).order_by("-start_date", "-id")
-        self.fields["campaign"].queryset = campaigns
+        model_choice_field(self, "campaign").queryset = campaigns
         running = list(campaigns.exclude(status=CampaignStatus.ENDED).values_list("pk", flat=True)[:2])
         if len(running) == 1:
             self.fields["campaign"].initial = running[0]
-        self.fields["unit"].queryset = unit_choices(Unit.objects.visible_to(user))
-        self.fields["category"].queryset = Category.objects.select_related("campaign").order_by(
-            "campaign_id", "sort_order", "code"
-        )
-        self.fields["category"].label_from_instance = lambda c: f"{c.campaign.code} · {c}"
+        model_choice_field(self, "unit").queryset = unit_choices(Unit.objects.visible_to(user))
+        category = model_choice_field(self, "category")
+        category.queryset = Category.objects.select_related("campaign").order_by("campaign_id", "sort_order", "code")
+        set_choice_labels(category, lambda c: f"{c.campaign.code} · {c}")
         _style(self)
 
     def clean(self) -> dict[str, Any]:

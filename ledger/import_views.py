@@ -25,6 +25,7 @@ from ledger.excel.exporter import export_ledger_xlsx
 from ledger.models import Problem
 from units import selectors as unit_selectors
 from units.audit import client_ip
+from units.middleware import HtmxHttpRequest
 from units.models import ImportJob, Role
 from units.services import import_job_apply, import_job_create, import_job_preview
 
@@ -131,13 +132,13 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
     job = _get_job(request, pk)
     if job.is_running:
         context = {"job": job, "progress_url": "ledger:import_progress"}
         return render(request, "includes/_import_progress.html", context)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("ledger:import_job", pk=job.pk)
 
@@ -167,5 +168,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
     _require_importer(request)
     data = export_ledger_xlsx(Problem.objects.none(), title="××县××专项行动问题整改台账")
     response = HttpResponse(data, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, "问题台账模板.xlsx")
+    disposition = content_disposition_header(True, "问题台账模板.xlsx")
+    assert disposition is not None  # always a header for an attachment
+    response["Content-Disposition"] = disposition
     return response

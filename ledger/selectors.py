@@ -90,7 +90,7 @@ class Lights:
 
     def problem(self, p: Problem) -> LightInfo:
         limit = self.limits.get(p.campaign_id)
-        campaign = self.by_id.get(p.campaign_id) if limit is not None else p.campaign  # a campaign not read yet
+        campaign = self.by_id[p.campaign_id] if limit is not None else p.campaign  # a campaign not read yet
         return light_for(deadline=p.deadline, is_open=p.status in OPEN_STATUSES, campaign=campaign,
                          today=self.today, limit=limit)
 
@@ -99,7 +99,7 @@ class Lights:
         is_open = problem.status in OPEN_STATUSES and m.status != MeasureStatus.DONE
         deadline = None if m.is_long_term else m.deadline
         limit = self.limits.get(problem.campaign_id)
-        campaign = self.by_id.get(problem.campaign_id) if limit is not None else problem.campaign
+        campaign = self.by_id[problem.campaign_id] if limit is not None else problem.campaign
         return light_for(deadline=deadline, is_open=is_open, campaign=campaign, today=self.today, limit=limit)
 
     def attach(self, problems: Iterable[Problem]) -> list[Problem]:
@@ -278,7 +278,7 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
     for p in problems:
         leads = p.lead_unit is not None and p.lead_unit.path.startswith(unit.path)
         p.task_role = "lead" if leads else "co"  # type: ignore[attr-defined]
-    measures = list(measures_qs[:limit])
+    measures: list[Measure] = list(measures_qs[:limit])
     for m in measures:
         m.light_info = lights.measure(m)  # type: ignore[attr-defined]
     # Red first: the deadline order already puts the overdue first; sorted() keeps it stable within a light.

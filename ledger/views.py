@@ -441,8 +441,8 @@ def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             for errors in form.errors.values():
-                for e in errors:
-                    messages.error(request, e)
+                for e in errors:  # an ErrorList yields its messages as str
+                    messages.error(request, str(e))
             return redirect(back)
         decision, opinion = form.cleaned_data["decision"], (form.cleaned_data.get("opinion") or "").strip()
         by, ip = request.user, client_ip(request)

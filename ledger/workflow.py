@@ -175,6 +175,7 @@ def assign(
     if deadline is not None:
         problem.deadline = deadline
     _require(problem.lead_unit is not None, f"问题 {problem.number} 未指定牵头单位，不能分派。")
+    assert problem.lead_unit is not None  # _require has raised otherwise
     _require(problem.lead_unit.is_active, f"牵头单位“{problem.lead_unit}”已停用，不能分派。")
     _require(
         problem.deadline is not None or problem.rectification_type == RectificationType.LONG_TERM,

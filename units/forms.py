@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -72,6 +73,20 @@ class UnitChoiceField(forms.ModelChoiceField):
         return "\u3000" * obj.depth + obj.name
 
 
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """`form.fields[name]` typed as the ModelChoiceField (or ModelMultipleChoiceField) it was declared as, so its
+    queryset and labels can be set per form."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField), f"{name} is not a model choice field"
+    return field
+
+
+def set_choice_labels(field: forms.ModelChoiceField[Any], label: Callable[[Any], str]) -> None:
+    """Label this field's options with `label(obj)`: an instance-level label_from_instance."""
+    # mypy reads this as replacing the class's method (self, obj); on the instance it is called as label(obj).
+    field.label_from_instance = label  # type: ignore[method-assign, assignment]
+
+
 STATUS_CHOICES = [("", "全部状态"), ("active", "启用"), ("inactive", "停用")]
 
 
@@ -84,7 +99,7 @@ class UserFilterForm(forms.Form):
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if units is not None:
-            self.fields["unit"].queryset = units
+            model_choice_field(self, "unit").queryset = units
         self.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": "姓名、登录名或手机号"})
         for name in ("unit", "role", "status"):
             self.fields[name].widget.attrs["class"] = "form-select"

@@ -9,8 +9,15 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_htmx.middleware import HtmxDetails
 
 _LAST_SEEN = "last_seen"
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django_htmx's HtmxMiddleware (in settings.MIDDLEWARE) leaves it; for views' annotations."""
+
+    htmx: HtmxDetails
 
 
 class IdleTimeoutMiddleware:

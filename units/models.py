@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -128,7 +128,7 @@ class User(AbstractUser):
     overseen_units = models.ManyToManyField(Unit, verbose_name="分管单位", blank=True, related_name="overseers")
     must_change_password = models.BooleanField("首次登录须改密码", default=False)
 
-    objects = AppUserManager()
+    objects: ClassVar[AppUserManager] = AppUserManager()
 
     class Meta:
         verbose_name = "用户"

@@ -34,7 +34,7 @@ MENU: tuple[NavItem, ...] = (
 
 
 def menu_for(user: Any, current_path: str) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     for item in MENU:
         if item.roles and not user.has_role(*item.roles):
             continue

@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from . import selectors
 from .audit import Action, audit_record, client_ip
 from .forms import AuditFilterForm, ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
+from .middleware import HtmxHttpRequest
 from .models import ImportJob, Role, Unit, User
 from .navigation import menu_for
 from .roster import UNIT_COLUMNS, USER_COLUMNS
@@ -291,7 +292,9 @@ def _xlsx_response(wb: Workbook, filename: str) -> HttpResponse:
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    disposition = content_disposition_header(True, filename)
+    assert disposition is not None  # always a header for an attachment
+    response["Content-Disposition"] = disposition
     return response
 
 
@@ -341,7 +344,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
     job = _get_roster_job(request, pk)
     if job.is_running:
@@ -396,6 +399,7 @@ def import_passwords(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("units:import_job", pk=job.pk)
     wb = Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = "初始密码"
     _header_row(ws, ["登录名", "姓名", "初始密码"], [20, 14, 18])
     for item in passwords:
@@ -415,6 +419,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     columns = _roster_columns(kind)
     wb = Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = kind.label
     _header_row(ws, [c.label for c in columns], [max(12, len(c.label) * 3 + 4) for c in columns])
     for i in range(1, len(columns) + 1):

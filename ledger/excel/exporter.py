@@ -133,11 +133,15 @@ def _setup_sheet(ws: Worksheet, title: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup_pr = ws.sheet_properties.pageSetUpPr
+    assert page_setup_pr is not None  # openpyxl creates it with the sheet
+    page_setup_pr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    footer = ws.oddFooter
+    assert footer is not None  # openpyxl creates it with the sheet
+    footer.center.text = "第 &P 页，共 &N 页"
 
 
 def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> int:

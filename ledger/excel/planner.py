@@ -271,6 +271,7 @@ class Planner:
                                      deadline=first.deadline, progress=first.progress, status=first.status)]
         pairs: list[Measure | None] = [None] * len(records)
         used: set[int] = set()
+        m: Measure | None  # an existing measure here, and below the one paired with a record (or None)
         for i, mr in enumerate(records):
             for m in existing:
                 if m.pk not in used and m.content == mr.content:
@@ -289,6 +290,7 @@ class Planner:
                 f"第{rec.row}行：问题 {p.number} 在系统中还有 {len(left)} 项措施未出现在文件中，已保留不变。"  # type: ignore[union-attr]
             )
         first_status = next((m.status for m in records if m.status), None)
+        values: dict[str, Any]  # as MeasurePlan.values
         for i, (mr, m) in enumerate(zip(records, pairs, strict=True), start=1):
             unit = lead
             if mr.units:

@@ -416,7 +416,7 @@ class _Reader:
             if isinstance(value, dt.date | int | float):
                 return [value] * n
             text = text_of(value)
-            parts = split_numbered(text, dates=plain_split) if text else None
+            parts: list[Any] | None = split_numbered(text, dates=plain_split) if text else None
             if parts is None and plain_split and text:
                 plain = [p for p in re.split(r"[；;\n\r]+", text) if p.strip()]
                 parts = plain if len(plain) == n else None

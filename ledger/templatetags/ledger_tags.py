@@ -13,14 +13,14 @@ from ledger.models import Light, MeasureStatus, ProblemStatus
 
 register = template.Library()
 
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     ProblemStatus.DRAFT: "secondary",
     ProblemStatus.IN_PROGRESS: "primary",
     ProblemStatus.PENDING_REVIEW: "info",
     ProblemStatus.CLOSED: "success",
     ProblemStatus.VOIDED: "dark",
 }
-MEASURE_CSS = {
+MEASURE_CSS: dict[str, str] = {
     MeasureStatus.NOT_STARTED: "secondary",
     MeasureStatus.IN_PROGRESS: "primary",
     MeasureStatus.DONE: "success",

@@ -7,11 +7,20 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db import models
+
 ProgressFn = Callable[[int, int], None]
 
 NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
 STATUSES = (NEW, CHANGED, UNCHANGED, ERROR)
 STATUS_LABELS = {NEW: "新增", CHANGED: "更新", UNCHANGED: "未变", ERROR: "错误"}
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """The verbose name of one of the model's own fields, as a change is labelled."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a concrete field"
+    return str(field.verbose_name)
 
 
 @dataclass

@@ -25,7 +25,18 @@ from units.validators import USCC_ALPHABET, uscc_check_char
 from units.xlsx import Record, Table, XlsxError, normalize_header, read_table
 
 from .columns import UNIT_COLUMNS, UNIT_KIND_FRAGMENTS, UNIT_KIND_WORDS
-from .report import CHANGED, ERROR, NEW, UNCHANGED, Progress, ProgressFn, RosterReport, RowOutcome, file_label
+from .report import (
+    CHANGED,
+    ERROR,
+    NEW,
+    UNCHANGED,
+    Progress,
+    ProgressFn,
+    RosterReport,
+    RowOutcome,
+    field_label,
+    file_label,
+)
 
 _SPACES = re.compile(r"\s+")
 BATCH = 1000
@@ -310,7 +321,7 @@ def _outcome(r: UnitRow, plan: UnitPlan, first: dict[str, UnitRow], code_of_id: 
         elif f == "is_active":
             shown["状态"] = ["停用", "启用"]
         else:
-            shown[str(Unit._meta.get_field(f).verbose_name)] = [before, after]
+            shown[field_label(Unit, f)] = [before, after]
     old_parent = code_of_id.get(old.parent_id, "") if old.parent_id else ""
     new_parent = plan.parent_of[r.code]
     if new_parent != old_parent:

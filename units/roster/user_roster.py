@@ -25,7 +25,18 @@ from units.services import generate_initial_password
 from units.xlsx import Record, Table, XlsxError, read_table, split_multi
 
 from .columns import ROLE_WORDS, USER_COLUMNS
-from .report import CHANGED, ERROR, NEW, UNCHANGED, Progress, ProgressFn, RosterReport, RowOutcome, file_label
+from .report import (
+    CHANGED,
+    ERROR,
+    NEW,
+    UNCHANGED,
+    Progress,
+    ProgressFn,
+    RosterReport,
+    RowOutcome,
+    field_label,
+    file_label,
+)
 from .unit_roster import normalize_code
 
 _PHONE = re.compile(r"^1\d{10}$")
@@ -38,8 +49,8 @@ def map_role(word: str) -> str | None:
     for role in Role:
         if w.casefold() == role.value or w == role.label:
             return role.value
-    role = ROLE_WORDS.get(w)
-    return role.value if role else None
+    known = ROLE_WORDS.get(w)
+    return known.value if known else None
 
 
 @dataclass
@@ -231,7 +242,7 @@ def _compare(
     values = {"full_name": r.full_name, "phone": r.phone, "email": r.email}
     updates: dict[str, Any] = {f: v for f, v in values.items() if getattr(user, f) != v}
     audit: dict[str, list[Any]] = {f: [getattr(user, f), v] for f, v in updates.items()}
-    shown = {str(User._meta.get_field(f).verbose_name): pair for f, pair in audit.items()}
+    shown = {field_label(User, f): pair for f, pair in audit.items()}
     if user.unit_id != r.unit.pk:
         updates["unit_id"] = r.unit.pk
         pair = [unit_names.get(user.unit_id, "") if user.unit_id else "", r.unit.name]

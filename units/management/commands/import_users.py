@@ -47,6 +47,7 @@ class Command(RosterCommand):
 def write_passwords(path: str, rows: list[dict[str, str]]) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert ws is not None
     ws.title = "初始密码"
     ws.append(["登录名", "姓名", "初始密码"])
     for cell in ws[1]:
