@@ -18,13 +18,14 @@ PYTEST_ARGS ?=
 PYTEST := env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest
 DEV := DJANGO_SETTINGS_MODULE=config.settings.dev
 
-.PHONY: help run test smoke lint bench clean distclean install vendor dirs browser-deps migrate demo screenshots
+.PHONY: help run test smoke lint typecheck bench clean distclean install vendor dirs browser-deps migrate demo screenshots
 
 help:
 	@echo "make run      set up, migrate, load the demo county, start Celery worker+beat, serve http://$(HOST):$(PORT)"
 	@echo "make test     set up and run the whole test suite (PYTEST_ARGS='-n 2' to parallelise)"
 	@echo "make smoke    run the smoke tests against whatever database is configured"
 	@echo "make lint     ruff check ."
+	@echo "make typecheck  mypy with the Django plugin over units, campaigns, ledger and config"
 	@echo "make bench    run the benchmarks (bench/run.py)"
 	@echo "make clean    remove var/ (database, logs, broker, media), collected static files and caches"
 	@echo "make distclean  clean, and also remove .venv, node_modules and static/vendor"
@@ -102,6 +103,10 @@ smoke: install vendor dirs
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# mypy and its Django plugin are configured in pyproject.toml (the plugin loads config.settings.test).
+typecheck: install
+	$(PY) -m mypy units campaigns ledger config
 
 # Refresh the screenshots under docs/screenshots/ from the browser tests.
 screenshots: install vendor dirs browser-deps
