@@ -116,10 +116,14 @@ def _clean_campaign(campaign: Campaign) -> None:
     campaign.full_clean(exclude=["created_by", "last_problem_seq", "jurisdiction"], validate_unique=False)
 
 
-def _jurisdiction(units: Iterable[Unit]) -> list[Unit]:
-    """Root units only: a unit already covered by another chosen unit adds nothing."""
+def _jurisdiction(units: Iterable[Unit], *, kept: Iterable[Unit] = ()) -> list[Unit]:
+    """Root units only: a unit already covered by another chosen unit adds nothing.
+
+    A unit deactivated in a reorganisation may stay in a jurisdiction it already belonged to (`kept`); it may not
+    be newly added."""
     units = list(units)
-    inactive = [u.name for u in units if not u.is_active]
+    kept_ids = {u.pk for u in kept}
+    inactive = [u.name for u in units if not u.is_active and u.pk not in kept_ids]
     if inactive:
         raise ValidationError({"jurisdiction": f"单位“{'、'.join(inactive)}”已停用，不能纳入覆盖范围。"})
     keep = set(minimal_paths(u.path for u in units))
@@ -192,8 +196,8 @@ def campaign_update(
     _clean_campaign(campaign)
     campaign.save()
     if jurisdiction is not None:
-        roots = _jurisdiction(jurisdiction)
         old = list(campaign.jurisdiction.order_by("path"))
+        roots = _jurisdiction(jurisdiction, kept=old)
         if [u.pk for u in old] != [u.pk for u in roots]:
             changes["jurisdiction"] = [[str(u) for u in old], [str(u) for u in roots]]
             campaign.jurisdiction.set(roots)

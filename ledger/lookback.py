@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, Category
+from campaigns.selectors import category_descendant_ids
 from units.audit import Action, audit_record
 from units.models import Unit
 
@@ -28,7 +29,7 @@ def lookback_candidates(
     if unit is not None:
         qs = qs.filter(lead_unit__path__startswith=unit.path)
     if category is not None:
-        qs = qs.filter(category__in=[category, *category.children.all()])
+        qs = qs.filter(category_id__in={category.pk, *category_descendant_ids(category)})
     return qs
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -163,8 +165,11 @@ class ProgressEntry(models.Model):
 
 
 def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    """A random stored name: uploaded names can be longer than the file system allows (and are kept in
+    `original_name` for the download)."""
     today = timezone.localdate()
-    return f"evidence/{today:%Y/%m}/{instance.problem_id}/{filename}"
+    ext = os.path.splitext(filename)[1].lower()[:10]
+    return f"evidence/{today:%Y/%m}/{instance.problem_id}/{uuid.uuid4().hex}{ext}"
 
 
 class Evidence(models.Model):

@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Campaign, Source
+from campaigns.selectors import category_descendant_ids
 from units.audit import history_for
 from units.models import AuditEntry, Role, Unit
 from units.selectors import audit_change_lines
@@ -155,7 +156,7 @@ def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[P
         qs = qs.filter(source_id__in=ids)
     if params.get("category"):
         cat = params["category"]
-        qs = qs.filter(Q(category=cat) | Q(category__parent=cat))
+        qs = qs.filter(category_id__in={cat.pk, *category_descendant_ids(cat)})
     status = params.get("status")
     if status == OPEN:
         qs = qs.filter(status__in=OPEN_STATUSES)

@@ -18,7 +18,7 @@ from units.audit import Action, audit_record, diff_fields
 from units.models import Unit
 
 from . import workflow
-from .models import Evidence, Measure, Problem, ProgressEntry, RectificationType
+from .models import Evidence, Measure, Problem, ProblemStatus, ProgressEntry, RectificationType
 
 PROBLEM_FIELDS = (
     "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "responsible_leader",
@@ -85,9 +85,16 @@ def problem_update(
         raise ValueError(f"unknown problem fields: {sorted(unknown)}")
     _check_campaign_refs(problem.campaign, values)
     changes = diff_fields(problem, values)
+    gaps_before = set(workflow.assignment_gaps(problem, what="保存"))
     for k, v in values.items():
         setattr(problem, k, v)
     problem.full_clean(exclude=["created_by"])
+    if problem.status != ProblemStatus.DRAFT:
+        # An assigned problem keeps what assigning required (a lead unit that can apply, a deadline to chase); an
+        # edit may not take them away, though a unit deactivated since does not block unrelated edits.
+        new_gaps = [g for g in workflow.assignment_gaps(problem, what="保存") if g not in gaps_before]
+        if new_gaps:
+            raise ValidationError(new_gaps)
     problem.save()
     if co_units is not None:
         new = sorted(u.pk for u in co_units)
@@ -161,6 +168,7 @@ def progress_add(
     mark_status: str | None = None, imported: bool = False, ip: str | None = None,
 ) -> ProgressEntry:
     """A dated progress entry on a measure, with evidence files; optionally moves the measure's status."""
+    workflow.lock_problem_of(measure)
     measure = Measure.objects.select_related("problem__lead_unit", "problem__campaign", "unit").get(pk=measure.pk)
     if not imported and not workflow.can_record_progress(by, measure):
         raise workflow.WorkflowError("当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
@@ -179,7 +187,7 @@ def progress_add(
             size=f.size or 0, content_type=getattr(f, "content_type", "") or "", uploaded_by=by,
         )
     if mark_status and mark_status != measure.status and not imported:
-        workflow.measure_set_status(measure=measure, by=by, status=mark_status, ip=ip)
+        workflow.measure_set_status(measure=measure, by=by, status=mark_status, completed_on=on, ip=ip)
     audit_record(action=Action.CREATE, actor=by, obj=entry, ip=ip,
                  changes={"measure": str(measure), "text": text[:100], "files": [f.name for f in files]})
     return entry

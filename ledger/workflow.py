@@ -111,6 +111,11 @@ def _lock(problem: Problem) -> Problem:
     return Problem.objects.select_for_update(of=("self",)).select_related("lead_unit", "campaign").get(pk=problem.pk)
 
 
+def lock_problem_of(measure: Measure) -> None:
+    """Take the row lock of a measure's problem: every change below a problem serialises with its transitions."""
+    Problem.objects.select_for_update(of=("self",)).filter(measures=measure.pk).values_list("pk", flat=True).first()
+
+
 def _move(
     problem: Problem, *, to: str, action: str, by: Any, reason: str = "", at: dt.datetime | None = None,
     ip: str | None = None,
@@ -162,6 +167,19 @@ def record_creation(*, problem: Problem, by: Any, imported: bool = False, ip: st
     )
 
 
+def assignment_gaps(problem: Problem, *, what: str) -> list[str]:
+    """What an assigned problem must have (a lead unit in use, a deadline unless 长期坚持), as refusals of `what`.
+    Checked when assigning, and by every later edit of an assigned problem."""
+    gaps = []
+    if problem.lead_unit is None:
+        gaps.append(f"问题 {problem.number} 未指定牵头单位，不能{what}。")
+    elif not problem.lead_unit.is_active:
+        gaps.append(f"牵头单位“{problem.lead_unit}”已停用，不能{what}。")
+    if problem.deadline is None and problem.rectification_type != RectificationType.LONG_TERM:
+        gaps.append(f"问题 {problem.number} 未填写整改时限，不能{what}。")
+    return gaps
+
+
 @transaction.atomic
 def assign(
     *, problem: Problem, by: Any, lead_unit: Unit | None = None, co_units: Iterable[Unit] | None = None,
@@ -174,13 +192,8 @@ def assign(
         problem.lead_unit = lead_unit
     if deadline is not None:
         problem.deadline = deadline
-    _require(problem.lead_unit is not None, f"问题 {problem.number} 未指定牵头单位，不能分派。")
-    assert problem.lead_unit is not None  # _require has raised otherwise
-    _require(problem.lead_unit.is_active, f"牵头单位“{problem.lead_unit}”已停用，不能分派。")
-    _require(
-        problem.deadline is not None or problem.rectification_type == RectificationType.LONG_TERM,
-        f"问题 {problem.number} 未填写整改时限，不能分派。",
-    )
+    for message in assignment_gaps(problem, what="分派"):
+        raise WorkflowError(message)
     problem.save(update_fields=["lead_unit", "deadline", "updated_at"])
     if co_units is not None:
         problem.co_units.set(list(co_units))
@@ -311,6 +324,8 @@ def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None) -> Pr
 def measure_set_status(
     *, measure: Measure, by: Any, status: str, completed_on: dt.date | None = None, ip: str | None = None
 ) -> Measure:
+    # Lock the problem first (as apply does), so a measure cannot be reopened while its problem is being applied.
+    lock_problem_of(measure)
     measure = (
         Measure.objects.select_for_update(of=("self",)).select_related("problem__lead_unit", "unit").get(pk=measure.pk)
     )

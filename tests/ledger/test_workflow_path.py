@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from ledger import lookback, services, workflow
@@ -64,3 +66,43 @@ def test_voiding_a_problem_under_review_closes_its_open_round(people, county):
     [rr] = p.review_rounds.all()
     assert rr.decision == ReviewDecision.VOIDED and rr.opinion == "与ZF2023-0002重复"
     assert rr.reviewed_by == people.office
+
+
+def test_an_assigned_problem_cannot_lose_its_lead_unit_or_deadline(people, county):
+    from django.core.exceptions import ValidationError
+
+    campaign = CampaignFactory(code="ZF2024")
+    p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
+    workflow.assign(problem=p, by=people.office)
+    with pytest.raises(ValidationError, match="整改时限"):
+        services.problem_update(problem=p, by=people.office, deadline=None)
+    with pytest.raises(ValidationError, match="牵头单位"):
+        services.problem_update(problem=p, by=people.office, lead_unit=None)
+    p.refresh_from_db()
+    assert p.lead_unit == county.education and p.deadline is not None
+    # a unit deactivated in a reorganisation does not block unrelated edits
+    county.education.is_active = False
+    county.education.save()
+    services.problem_update(problem=p, by=people.office, summary="改写后的概述")
+    p.refresh_from_db()
+    assert p.summary == "改写后的概述"
+
+
+def test_evidence_with_a_very_long_name_is_stored_and_keeps_its_name(people, county):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    campaign = CampaignFactory(code="ZF2025")
+    p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
+    workflow.assign(problem=p, by=people.office)
+    m = services.measure_create(problem=p, by=people.liaison, content="整改", unit=county.education,
+                                deadline=p.deadline)
+    name = "关于" + "整改落实情况" * 20 + "的报告.docx"
+    entry = services.progress_add(
+        measure=m, by=people.liaison, text="完成", on=dt.date(2022, 5, 20), mark_status=MeasureStatus.DONE,
+        files=[SimpleUploadedFile(name, b"PK\x03\x04 report", content_type="application/octet-stream")],
+    )
+    [ev] = entry.evidence.all()
+    assert ev.original_name == name and ev.file.name.endswith(".docx") and len(ev.file.name) < 100
+    assert ev.file.read() == b"PK\x03\x04 report"
+    m.refresh_from_db()
+    assert m.completed_on == dt.date(2022, 5, 20)
