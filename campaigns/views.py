@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from units.audit import Action, audit_record, client_ip
+from units.http import parse_id
 from units.models import Role
 
 from . import selectors, services
@@ -197,9 +198,9 @@ def category_create(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _get_campaign(request, pk, for_update=True)
     parents = _parent_choices(campaign)
     initial: dict[str, Any] = {}
-    parent_id = request.GET.get("parent", "")
-    if parent_id.isdigit():
-        initial["parent"] = parents.filter(pk=int(parent_id)).first()
+    parent_id = parse_id(request.GET.get("parent"))
+    if parent_id is not None:
+        initial["parent"] = parents.filter(pk=parent_id).first()
     form = CategoryForm(request.POST or None, initial=initial, parents=parents)
     if request.method == "POST" and form.is_valid():
         try:
@@ -386,16 +387,19 @@ def _calc(request: HttpRequest) -> dict[str, Any] | None:
         return None
     try:
         start = dt.date.fromisoformat(start_text)
-        n = int(n_text)
-        if not 0 <= n <= 366:
-            raise ValueError
     except ValueError:
+        start = None
+    n = 0 if n_text == "0" else parse_id(n_text)
+    if start is None or n is None or n > 366:
         return {"error": "请输入有效的起始日期和 0～366 之间的天数。"}
-    return {
-        "start": start, "n": n,
-        "calendar": services.deadline_from(start=start, n=n, working=False),
-        "working": services.deadline_from(start=start, n=n, working=True),
-    }
+    try:
+        return {
+            "start": start, "n": n,
+            "calendar": services.deadline_from(start=start, n=n, working=False),
+            "working": services.deadline_from(start=start, n=n, working=True),
+        }
+    except (OverflowError, ValueError):  # past 9999-12-31
+        return {"error": "日期超出范围，请输入更早的起始日期或更少的天数。"}
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from campaigns.models import Campaign, Category, Source
 from units.forms import model_choice_field, set_choice_labels
+from units.http import parse_id
 from units.models import Unit
 
 from .models import Light, ProblemStatus, RectificationType
@@ -166,11 +167,7 @@ class ProblemFilterForm(forms.Form):
         self.fields["deadline_to"].error_messages["invalid"] = "请输入有效的日期。"
 
     def _picked_campaign(self) -> int | None:
-        raw = self.data.get("campaign") if self.is_bound else None
-        try:
-            return int(raw) if raw else None
-        except (TypeError, ValueError):
-            return None
+        return parse_id(self.data.get("campaign")) if self.is_bound else None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

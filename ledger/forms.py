@@ -16,8 +16,14 @@ from units.forms import model_choice_field, set_choice_labels
 from units.models import Unit
 
 from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField, unit_choices
-from .models import LookbackResult, MeasureStatus, Problem, RectificationType
-from .services import EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES, PROBLEM_FIELDS, validate_evidence_file
+from .models import LookbackResult, Measure, MeasureStatus, Problem, RectificationType
+from .services import (
+    EVIDENCE_EXTENSIONS,
+    EVIDENCE_MAX_BYTES,
+    MEASURE_FIELDS,
+    PROBLEM_FIELDS,
+    validate_evidence_file,
+)
 
 DATE_ATTRS = {"type": "date", "class": "form-control"}
 
@@ -77,7 +83,10 @@ class DeadlineFields(forms.Form):
             days = data.get("deadline_days")
             if days:
                 start = data.get("deadline_start") or timezone.localdate()
-                data["deadline"] = add_working_days(start, days)
+                try:
+                    data["deadline"] = add_working_days(start, days)
+                except (OverflowError, ValueError):  # past 9999-12-31
+                    self.add_error("deadline_start", "日期超出范围")
             elif "deadline_days" not in self.errors:
                 self.add_error("deadline_days", "请填写工作日数。")
         if self.deadline_required and not data.get("deadline") and not self.errors:
@@ -225,17 +234,33 @@ class MeasureForm(forms.Form):
     deadline = _date_field("完成时限")
     is_long_term = forms.BooleanField(label="长期坚持（无固定完成时限）", required=False)
 
-    def __init__(self, *args: Any, problem: Problem, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"unit": problem.lead_unit_id, "deadline": problem.deadline,
-                                      "is_long_term": problem.rectification_type == RectificationType.LONG_TERM})
+    def __init__(self, *args: Any, problem: Problem, instance: Measure | None = None, **kwargs: Any) -> None:
+        if instance is not None:
+            kwargs.setdefault("initial", {name: getattr(instance, name) for name in MEASURE_FIELDS})
+        else:
+            kwargs.setdefault("initial", {"unit": problem.lead_unit_id, "deadline": problem.deadline,
+                                          "is_long_term": problem.rectification_type == RectificationType.LONG_TERM})
         super().__init__(*args, **kwargs)
+        self.instance = instance
         # The lead unit (with its subtree) and the co-units: the units this problem concerns.
         lead = problem.lead_unit
         units = Unit.objects.active().filter(pk__in=problem.co_units.values("pk"))
         if lead is not None:
             units = units | Unit.objects.active().filter(path__startswith=lead.path)
+        if instance is not None:
+            # A unit deactivated since it was chosen stays selectable on this measure, so editing keeps it.
+            units = units | Unit.objects.filter(pk=instance.unit_id)
         model_choice_field(self, "unit").queryset = unit_choices(units)
         _style(self)
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for services.measure_create / measure_update."""
+        data = self.cleaned_data
+        return {
+            "content": data["content"], "unit": data["unit"],
+            "responsible_person": (data.get("responsible_person") or "").strip(),
+            "deadline": data.get("deadline"), "is_long_term": bool(data.get("is_long_term")),
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -19,17 +19,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.workdays import add_working_days
 from units.audit import Action, audit_record, client_ip
+from units.http import parse_id, parse_ids, query_text, safe_next
 from units.models import Role
 
 from . import lookback, selectors, services, workflow
@@ -104,13 +105,6 @@ def _get_check_for_user(request: HttpRequest, pk: int) -> LookbackCheck:
     )
 
 
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
-
-
 def _show_errors(request: HttpRequest, exc: Exception, form: Form | None = None) -> None:
     """Put a refusal from a service on the form (by field where it names one) or in a message."""
     if isinstance(exc, workflow.WorkflowError):
@@ -140,6 +134,16 @@ def _attempt(request: HttpRequest, action: Callable[[], Any], form: Form | None 
 
 def _problem_url(problem: Problem, anchor: str = "") -> str:
     return reverse("ledger:problem_detail", args=[problem.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _lookback_list_url(batch: str) -> str:
+    return f"{reverse('ledger:lookback_list')}?{urlencode({'batch': batch})}"
+
+
+def _add_another(request: HttpRequest) -> bool:
+    """“保存并继续”: the button's name, or its form action's query when the double-submit guard has disabled the
+    button (a disabled button's name is not sent)."""
+    return "add_another" in request.POST or "add_another" in request.GET
 
 
 # ---- the ledger list -------------------------------------------------------------------------------------------
@@ -194,10 +198,8 @@ def _pick_campaign(request: HttpRequest) -> Campaign | None:
     raw = request.POST.get("campaign") or request.GET.get("campaign")
     visible = Campaign.objects.visible_to(request.user)
     if raw:
-        try:
-            return visible.get(pk=int(raw))
-        except (ValueError, Campaign.DoesNotExist):
-            return None
+        pk = parse_id(raw)
+        return visible.filter(pk=pk).first() if pk is not None else None
     running = list(visible.exclude(status=CampaignStatus.ENDED)[:2])
     return running[0] if len(running) == 1 else None
 
@@ -218,7 +220,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
         ), form)
         if ok:
             messages.success(request, f"已录入问题 {problem.number}（待分派）。")
-            if "add_another" in request.POST:
+            if _add_another(request):
                 return redirect(f"{reverse('ledger:problem_create')}?campaign={campaign.pk}")
             return redirect(_problem_url(problem))
     return render(request, "ledger/problem_form.html", {"form": form, "campaign": campaign, "problem": None})
@@ -245,15 +247,18 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def deadline_preview(request: HttpRequest) -> HttpResponse:
     """The date N working days after a start date, for the two-mode deadline input (an htmx fragment)."""
     _require_role(request)
+    days = parse_id(request.GET.get("deadline_days"))
     try:
-        days = int(request.GET.get("deadline_days") or 0)
         start_raw = request.GET.get("deadline_start") or ""
         start = dt.date.fromisoformat(start_raw) if start_raw else timezone.localdate()
     except ValueError:
         return HttpResponse("")
-    if not 0 < days <= 730:
+    if days is None or days > 730:
         return HttpResponse("")
-    due = add_working_days(start, days)
+    try:
+        due = add_working_days(start, days)
+    except (OverflowError, ValueError):
+        return render(request, "ledger/_deadline_preview.html", {"error": "日期超出范围"})
     return render(request, "ledger/_deadline_preview.html", {"due": due, "days": days, "start": start})
 
 
@@ -261,7 +266,7 @@ def deadline_preview(request: HttpRequest) -> HttpResponse:
 
 def _ids(request: HttpRequest) -> list[int]:
     raw = request.POST.getlist("ids") if request.method == "POST" else request.GET.getlist("ids")
-    return sorted({int(x) for x in raw if x.isdigit()})
+    return parse_ids(raw)
 
 
 @login_required
@@ -274,10 +279,10 @@ def problem_assign(request: HttpRequest) -> HttpResponse:
         _visible_problems(request).filter(pk__in=ids).select_related("lead_unit", "campaign")
         .order_by("campaign_id", "seq")
     )
-    back = _safe_next(request, reverse("ledger:problem_list"))
+    back = safe_next(request, reverse("ledger:problem_list"))
     if not problems:
         messages.warning(request, "请先勾选要分派的待分派问题。")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     if len(problems) != len(ids):
         raise Http404("部分问题不存在。")
     not_drafts = [p.number for p in problems if p.status != ProblemStatus.DRAFT]
@@ -292,7 +297,7 @@ def problem_assign(request: HttpRequest) -> HttpResponse:
         ), form)
         if ok:
             messages.success(request, f"已分派 {len(done)} 个问题：{'、'.join(p.number for p in done)}。")
-            return redirect(_problem_url(done[0]) if len(done) == 1 else back)
+            return HttpResponseRedirect(_problem_url(done[0]) if len(done) == 1 else back)
     return render(request, "ledger/assign.html", {"form": form, "problems": problems, "next": back})
 
 
@@ -355,18 +360,34 @@ def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
              "当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
     form = MeasureForm(request.POST or None, problem=problem)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         ok, measure = _attempt(request, lambda: services.measure_create(
-            problem=problem, by=request.user, content=data["content"], unit=data["unit"],
-            responsible_person=data.get("responsible_person") or "", deadline=data.get("deadline"),
-            is_long_term=bool(data.get("is_long_term")), ip=client_ip(request),
+            problem=problem, by=request.user, ip=client_ip(request), **form.values()
         ), form)
         if ok:
             messages.success(request, f"已添加整改措施{measure.seq}。")
-            if "add_another" in request.POST:
+            if _add_another(request):
                 return redirect("ledger:measure_create", pk=problem.pk)
             return redirect(_problem_url(problem, "measures"))
-    return render(request, "ledger/measure_form.html", {"form": form, "problem": problem})
+    return render(request, "ledger/measure_form.html", {"form": form, "problem": problem, "measure": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """修改整改措施: the same people and the same time as adding one (the lead unit's liaison, or the office)."""
+    measure = _get_measure_for_user(request, pk)
+    problem = measure.problem
+    _require(workflow.can_manage_measures(request.user, problem),
+             "当前不能修改该整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    form = MeasureForm(request.POST or None, problem=problem, instance=measure)
+    if request.method == "POST" and form.is_valid():
+        ok, _ = _attempt(request, lambda: services.measure_update(
+            measure=measure, by=request.user, ip=client_ip(request), **form.values()
+        ), form)
+        if ok:
+            messages.success(request, f"已保存整改措施{measure.seq}。")
+            return redirect(_problem_url(problem, f"measure-{measure.pk}"))
+    return render(request, "ledger/measure_form.html", {"form": form, "problem": problem, "measure": measure})
 
 
 @login_required
@@ -378,7 +399,7 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
     _require(workflow.can_record_progress(request.user, measure),
              "当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
     form = ProgressForm(request.POST or None, request.FILES or None)
-    back = _safe_next(request, _problem_url(problem, f"measure-{measure.pk}"))
+    back = safe_next(request, _problem_url(problem, f"measure-{measure.pk}"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ok, _ = _attempt(request, lambda: services.progress_add(
@@ -388,7 +409,7 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
         if ok:
             n = len(data["files"])
             messages.success(request, f"已填报措施{measure.seq}的进展" + (f"，上传佐证材料 {n} 份。" if n else "。"))
-            return redirect(back)
+            return HttpResponseRedirect(back)
     context = {"form": form, "measure": measure, "problem": problem, "next": back}
     if getattr(request, "htmx", False) and request.method == "GET":
         return render(request, "ledger/_progress_form.html", context)
@@ -436,14 +457,14 @@ def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
     """核查: approve (opinion optional; 阶段性销号 for 长期坚持) or return (opinion required)."""
     problem = _get_problem_for_user(request, pk)
     _require(workflow.is_office(request.user), "只有作风办可以核查销号。")
-    back = _safe_next(request, _problem_url(problem))
+    back = safe_next(request, _problem_url(problem))
     form = ReviewForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
             for errors in form.errors.values():
                 for e in errors:  # an ErrorList yields its messages as str
                     messages.error(request, str(e))
-            return redirect(back)
+            return HttpResponseRedirect(back)
         decision, opinion = form.cleaned_data["decision"], (form.cleaned_data.get("opinion") or "").strip()
         by, ip = request.user, client_ip(request)
         if decision == ReviewForm.RETURN:
@@ -456,7 +477,7 @@ def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
             done = f"问题 {problem.number} 已{'阶段性销号' if stage else '核查通过，已销号'}。"
         if ok:
             messages.success(request, done)
-        return redirect(back)
+        return HttpResponseRedirect(back)
     _require(workflow.can_review(request.user, problem), "该问题当前不在待核查状态。")
     rr = problem.review_rounds.order_by("-round_no").first()
     return render(request, "ledger/review_form.html", {
@@ -519,7 +540,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lookback_list(request: HttpRequest) -> HttpResponse:
     _require(workflow.is_office(request.user), "只有作风办可以组织回头看。")
-    batch = request.GET.get("batch", "")[:100]
+    batch = query_text(request.GET, "batch", 100)
     result = request.GET.get("result", "")
     if result not in LookbackResult.values:
         result = ""
@@ -543,7 +564,7 @@ def lookback_draw(request: HttpRequest) -> HttpResponse:
         if ok:
             batch = form.cleaned_data["batch"].strip()
             messages.success(request, f"已抽取 {len(checks)} 个已销号问题，列入“{batch}”。")
-            return redirect(f"{reverse('ledger:lookback_list')}?batch={batch}")
+            return HttpResponseRedirect(_lookback_list_url(batch))
     return render(request, "ledger/lookback_draw.html", {"form": form})
 
 
@@ -553,7 +574,7 @@ def lookback_record(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
     _require(workflow.is_office(request.user), "只有作风办可以记录回头看结果。")
     form = LookbackRecordForm(request.POST or None)
-    back = _safe_next(request, f"{reverse('ledger:lookback_list')}?batch={check.batch}")
+    back = safe_next(request, _lookback_list_url(check.batch))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ok, check = _attempt(request, lambda: lookback.lookback_record(
@@ -565,6 +586,6 @@ def lookback_record(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.warning(request, f"已认定问题 {check.problem.number} 反弹，问题已重新打开，退回整改中。")
                 return redirect(_problem_url(check.problem))
             messages.success(request, f"已记录问题 {check.problem.number} 回头看结果：巩固。")
-            return redirect(back)
+            return HttpResponseRedirect(back)
         check = _get_check_for_user(request, pk)
     return render(request, "ledger/lookback_record.html", {"form": form, "check": check, "next": back})

@@ -15,11 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from . import selectors
 from .audit import Action, audit_record, client_ip
 from .forms import AuditFilterForm, ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
+from .http import parse_ids, safe_next
 from .middleware import HtmxHttpRequest
 from .models import ImportJob, Role, Unit, User
 from .navigation import menu_for
@@ -71,13 +72,6 @@ def _get_roster_job(request: HttpRequest, pk: int) -> ImportJob:
 
 def _paginate(request: HttpRequest, object_list: Any) -> Page:
     return Paginator(object_list, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 def _greeting() -> str:
@@ -170,12 +164,12 @@ def unit_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; only a POST changes anything."""
     _require_role(request, Role.ADMIN)
     unit = _get_unit(request, pk)
-    back = _safe_next(request, reverse("units:unit_detail", args=[unit.pk]))
+    back = safe_next(request, reverse("units:unit_detail", args=[unit.pk]))
     if request.method == "POST":
         active = request.POST.get("active") == "1"
         unit_set_active(unit=unit, active=active, by=request.user, ip=client_ip(request))
         messages.success(request, f"已{'启用' if active else '停用'}单位“{unit.name}”。")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     active_children = Unit.objects.subtree_of(unit).filter(is_active=True).exclude(pk=unit.pk).count()
     return render(
         request,
@@ -206,7 +200,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     _require_role(request, Role.ADMIN)
     target = _get_user(request, pk)
-    back = _safe_next(request, reverse("units:user_list"))
+    back = safe_next(request, reverse("units:user_list"))
     if request.method == "POST":
         active = request.POST.get("active") == "1"
         try:
@@ -215,7 +209,7 @@ def user_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "；".join(exc.messages))
         else:
             messages.success(request, f"已{'启用' if active else '停用'}账号“{target}”。")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     return render(
         request,
         "units/user_confirm_active.html",
@@ -230,7 +224,7 @@ def user_reset_password_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The new one-time password is in this one response and nowhere else; it is not stored in clear."""
     _require_role(request, Role.ADMIN)
     target = _get_user(request, pk)
-    back = _safe_next(request, reverse("units:user_list"))
+    back = safe_next(request, reverse("units:user_list"))
     if request.method == "POST":
         password = user_reset_password(user=target, by=request.user, ip=client_ip(request))
         context = {"target": target, "password": password, "next": back}
@@ -360,7 +354,7 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_roster_job(request, pk)
     missing_ids = {int(u["id"]) for u in (job.report or {}).get("missing") or [] if "id" in u}
-    chosen = {int(v) for v in request.POST.getlist("deactivate") if v.isdigit()}
+    chosen = set(parse_ids(request.POST.getlist("deactivate")))
     try:
         job = import_job_apply(
             job=job, by=request.user, ip=client_ip(request), deactivate_unit_ids=sorted(chosen & missing_ids)

@@ -26,6 +26,7 @@ from ledger.models import (
     TransitionAction,
 )
 from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measure, make_problem
+from units.models import AuditEntry
 
 TODAY = timezone.localdate()
 
@@ -99,8 +100,8 @@ def all_urls(ledger: Ledger) -> list[str]:
         url("problem_detail", ledger.edu.pk), url("problem_edit", ledger.edu.pk),
         url("measure_create", ledger.edu.pk), url("problem_apply", ledger.edu.pk),
         url("problem_review", ledger.edu.pk), url("problem_void", ledger.edu.pk), url("problem_reopen", ledger.edu.pk),
-        url("progress_add", ledger.edu_measure.pk), url("evidence_download", ledger.edu_evidence.pk),
-        url("lookback_record", check.pk),
+        url("progress_add", ledger.edu_measure.pk), url("measure_edit", ledger.edu_measure.pk),
+        url("evidence_download", ledger.edu_evidence.pk), url("lookback_record", check.pk),
     ]
 
 
@@ -132,8 +133,8 @@ def test_sibling_liaison_forging_gets_404_for_every_object_and_nothing_changes(c
     gets = [
         url("problem_detail", p.pk), url("problem_edit", p.pk), url("measure_create", p.pk),
         url("problem_apply", p.pk), url("problem_review", p.pk), url("problem_void", p.pk),
-        url("problem_reopen", p.pk), url("progress_add", m.pk), url("evidence_download", ev.pk),
-        url("problem_detail", ledger.draft.pk),
+        url("problem_reopen", p.pk), url("progress_add", m.pk), url("measure_edit", m.pk),
+        url("evidence_download", ev.pk), url("problem_detail", ledger.draft.pk),
     ]
     for u in gets:
         assert client.get(u).status_code == 404, u
@@ -142,6 +143,8 @@ def test_sibling_liaison_forging_gets_404_for_every_object_and_nothing_changes(c
                                        "deadline": "2030-01-01"}),
         (url("progress_add", m.pk), {"on": TODAY.isoformat(), "text": "伪造的进展", "mark_status": "done",
                                      "files": pdf("伪造.pdf")}),
+        (url("measure_edit", m.pk), {"content": "被篡改的措施", "unit": people.sibling_liaison.unit_id,
+                                     "deadline": "2030-01-01"}),
         (url("problem_apply", p.pk), {"summary": "伪造的销号申请"}),
         (url("problem_review", p.pk), {"decision": "approve", "opinion": "伪造"}),
         (url("problem_edit", p.pk), {"summary": "被篡改", "rectification_type": "time_limited"}),
@@ -181,10 +184,86 @@ def test_co_unit_liaison_sees_the_problem_but_may_record_only_on_their_measure(c
     assert client.post(url("problem_apply", p.pk), {"summary": "x"}).status_code == 403
     assert client.post(url("measure_create", p.pk), {"content": "x", "unit": county.finance.pk,
                                                      "deadline": "2030-01-01"}).status_code == 403
+    for m in (ledger.edu_measure, fin_on_edu):  # a co-unit does not edit measures, not even its own
+        assert client.post(url("measure_edit", m.pk), {"content": "x", "unit": county.finance.pk,
+                                                       "deadline": "2030-01-01"}).status_code == 403
+    assert url("measure_edit", fin_on_edu.pk) not in client.get(url("problem_detail", p.pk)).content.decode()
     assert snapshot() == before
     response = client.post(url("progress_add", fin_on_edu.pk), {"on": TODAY.isoformat(), "text": "经费已到位"})
     assert response.status_code == 302
     assert fin_on_edu.progress_entries.count() == 1
+
+
+# ---- editing a measure -----------------------------------------------------------------------------------------
+
+MEASURE_EDIT = {"content": "  建立首问负责制并公示  ", "responsible_person": " 李四 ", "deadline": "2031-06-30"}
+
+
+@pytest.mark.parametrize("who", ["office", "liaison"])
+def test_office_and_lead_liaison_edit_a_measure(client, people, county, ledger, who):
+    login(client, getattr(people, who))
+    m = ledger.edu_measure
+    detail = client.get(url("problem_detail", ledger.edu.pk)).content.decode()
+    assert f'href="{url("measure_edit", m.pk)}"' in detail and "编辑" in detail
+    page = client.get(url("measure_edit", m.pk))
+    assert page.status_code == 200 and "修改整改措施1" in page.content.decode()
+    assert page.context["form"]["content"].value() == "建立首问负责制"
+    assert page.context["form"]["unit"].value() == county.education.pk
+    assert "add_another" not in page.content.decode()
+    response = client.post(url("measure_edit", m.pk), {**MEASURE_EDIT, "unit": county.education_school.pk})
+    assert response.status_code == 302 and response["Location"] == url("problem_detail", ledger.edu.pk) + \
+        f"#measure-{m.pk}"
+    m.refresh_from_db()
+    assert (m.content, m.unit, m.responsible_person, m.deadline, m.is_long_term, m.seq) == (
+        "建立首问负责制并公示", county.education_school, "李四", dt.date(2031, 6, 30), False, 1)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.UPDATE, object_id=str(m.pk),
+                                     content_type__model="measure").exists()
+    # long-term with no deadline is allowed; neither is not
+    response = client.post(url("measure_edit", m.pk), {"content": "长期坚持", "unit": county.education.pk,
+                                                       "is_long_term": "on"})
+    assert response.status_code == 302
+    m.refresh_from_db()
+    assert m.is_long_term and m.deadline is None
+
+
+def test_measure_edit_with_bad_input_shows_chinese_errors_and_changes_nothing(client, people, county, ledger):
+    login(client, people.liaison)
+    m = ledger.edu_measure
+    before = snapshot()
+    cases = [
+        ({"content": "   ", "unit": county.education.pk, "deadline": "2031-01-01"}, "content", "请填写整改措施内容。"),
+        ({"content": "x", "unit": county.education.pk}, "deadline", "请填写完成时限，或勾选“长期坚持”。"),
+        ({"content": "x", "unit": county.town.pk, "deadline": "2031-01-01"}, "unit", "请选择有效的责任单位。"),
+        ({"content": "x", "unit": "²", "deadline": "2031-01-01"}, "unit", "请选择有效的责任单位。"),
+        ({"content": "x", "unit": str(2**64), "deadline": "2031-01-01"}, "unit", "请选择有效的责任单位。"),
+        ({"content": "x", "unit": county.education.pk, "deadline": "9999-99-99"}, "deadline", "请输入有效的日期。"),
+        ({"content": "x\x00", "unit": county.education.pk, "deadline": "2031-01-01"}, "content", None),
+    ]
+    for data, field, message in cases:
+        response = client.post(url("measure_edit", m.pk), data)
+        assert response.status_code == 200, data
+        errors = response.context["form"].errors[field]
+        assert errors and (message is None or message in errors), (data, errors)
+    assert snapshot() == before
+
+
+def test_measure_edit_is_refused_once_the_problem_left_rectification(client, people, ledger):
+    apply_edu(people, ledger)  # now 待核查
+    before = snapshot()
+    for who in (people.liaison, people.office):
+        login(client, who)
+        assert client.get(url("measure_edit", ledger.edu_measure.pk)).status_code == 403
+        response = client.post(url("measure_edit", ledger.edu_measure.pk), {"content": "x", "unit": 1,
+                                                                             "deadline": "2031-01-01"})
+        assert response.status_code == 403
+        assert url("measure_edit", ledger.edu_measure.pk) not in \
+            client.get(url("problem_detail", ledger.edu.pk)).content.decode()
+    assert snapshot() == before
+
+
+def test_measure_edit_of_a_missing_measure_is_404(client, people, ledger):
+    login(client, people.office)
+    assert client.get(url("measure_edit", 999999)).status_code == 404
 
 
 # ---- leaders read only ------------------------------------------------------------------------------------------
@@ -198,7 +277,8 @@ def test_leader_reads_list_and_problem_page_in_scope_without_action_buttons(clie
     html = detail.content.decode()
     p, m = ledger.fin, ledger.fin_measure
     for action in (url("problem_edit", p.pk), url("measure_create", p.pk), url("problem_apply", p.pk),
-                   url("progress_add", m.pk), url("problem_void", p.pk), url("problem_review", p.pk)):
+                   url("progress_add", m.pk), url("measure_edit", m.pk), url("problem_void", p.pk),
+                   url("problem_review", p.pk)):
         assert action not in html, action
     assert 'method="post"' not in html.split('id="main"')[1]  # no form but the navbar's 退出
     assert "财政局.pdf" in html
@@ -213,6 +293,7 @@ def test_leader_posts_are_refused_and_change_nothing(client, people, county, led
     refused = [
         (url("measure_create", p.pk), {"content": "x", "unit": county.finance.pk, "deadline": "2030-01-01"}),
         (url("progress_add", m.pk), {"on": TODAY.isoformat(), "text": "x"}),
+        (url("measure_edit", m.pk), {"content": "x", "unit": county.finance.pk, "deadline": "2030-01-01"}),
         (url("problem_apply", p.pk), {"summary": "x"}),
         (url("problem_review", p.pk), {"decision": "return", "opinion": "x"}),
         (url("problem_edit", p.pk), {"summary": "x", "rectification_type": "time_limited"}),
@@ -225,6 +306,8 @@ def test_leader_posts_are_refused_and_change_nothing(client, people, county, led
         assert client.post(u, data).status_code == 403, u
     for name in ("review_queue", "my_tasks", "lookback_list", "problem_create"):
         assert client.get(url(name)).status_code == 403, name
+    refused_page = client.get(url("measure_edit", m.pk))
+    assert refused_page.status_code == 403 and "无权访问" in refused_page.content.decode()
     assert client.post(url("problem_detail", p.pk)).status_code == 405
     assert snapshot() == before
 
