@@ -14,6 +14,14 @@
     }
     // Avoid double submission of a slow upload or import.
     if (form.hasAttribute("data-once")) {
+      // A disabled button's name=value is not sent, so carry the clicked one in a hidden field first.
+      if (submitter && submitter.name) {
+        var carried = document.createElement("input");
+        carried.type = "hidden";
+        carried.name = submitter.name;
+        carried.value = submitter.value;
+        form.appendChild(carried);
+      }
       form.querySelectorAll("button[type=submit]").forEach(function (b) {
         b.disabled = true;
       });
