@@ -15,7 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh
 
 from campaigns.models import Campaign
 from campaigns.services import CODE_RE
@@ -28,6 +27,7 @@ from units.audit import client_ip
 from units.middleware import HtmxHttpRequest
 from units.models import ImportJob, Role
 from units.services import import_job_apply, import_job_create, import_job_preview
+from units.views import import_progress_response
 
 PAGE_SIZE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -133,14 +133,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
-    job = _get_job(request, pk)
-    if job.is_running:
-        context = {"job": job, "progress_url": "ledger:import_progress"}
-        return render(request, "includes/_import_progress.html", context)
-    if request.htmx:
-        return HttpResponseClientRefresh()
-    return redirect("ledger:import_job", pk=job.pk)
+    return import_progress_response(request, _get_job(request, pk), namespace="ledger")
 
 
 @login_required

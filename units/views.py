@@ -339,14 +339,18 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The progress bar, polled by htmx; once the job has stopped running the whole page reloads."""
-    job = _get_roster_job(request, pk)
+    return import_progress_response(request, _get_roster_job(request, pk), namespace="units")
+
+
+def import_progress_response(request: HtmxHttpRequest, job: ImportJob, *, namespace: str) -> HttpResponse:
+    """The progress bar of any import job, polled by htmx; once the job has stopped the whole page reloads.
+    `namespace` names the app whose import_progress / import_job views show the job."""
     if job.is_running:
-        context = {"job": job, "progress_url": "units:import_progress"}
+        context = {"job": job, "progress_url": f"{namespace}:import_progress"}
         return render(request, "includes/_import_progress.html", context)
     if request.htmx:
         return HttpResponseClientRefresh()
-    return redirect("units:import_job", pk=job.pk)
+    return redirect(f"{namespace}:import_job", pk=job.pk)
 
 
 @login_required
