@@ -78,9 +78,11 @@ def lookback_record(
     if result == LookbackResult.RELAPSED:
         if not finding:
             raise workflow.WorkflowError("认定反弹时请填写检查发现的问题。")
-        check.reopen_transition = workflow.reopen(
-            problem=check.problem, by=by, reason=f"回头看（{check.batch}）发现反弹：{finding}", ip=ip
-        )
+        if check.problem.status == ProblemStatus.CLOSED:
+            check.reopen_transition = workflow.reopen(
+                problem=check.problem, by=by, reason=f"回头看（{check.batch}）发现反弹：{finding}", ip=ip
+            )
+        # else: the office reopened it by hand since the draw; the relapse is recorded without a second reopening
     check.result, check.finding, check.checked_by, check.checked_at = result, finding, by, timezone.now()
     check.save()
     audit_record(action=Action.UPDATE, actor=by, obj=check.problem, ip=ip,

@@ -106,3 +106,22 @@ def test_evidence_with_a_very_long_name_is_stored_and_keeps_its_name(people, cou
     assert ev.file.read() == b"PK\x03\x04 report"
     m.refresh_from_db()
     assert m.completed_on == dt.date(2022, 5, 20)
+
+
+def test_a_relapse_can_be_recorded_after_the_problem_was_reopened_by_hand(people, county):
+    campaign = CampaignFactory(code="ZF2026")
+    p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
+    workflow.assign(problem=p, by=people.office)
+    m = services.measure_create(problem=p, by=people.liaison, content="整改", unit=county.education,
+                                deadline=p.deadline)
+    services.progress_add(measure=m, by=people.liaison, text="完成", mark_status=MeasureStatus.DONE)
+    workflow.apply(problem=p, by=people.liaison, summary="已完成")
+    workflow.approve(problem=p, by=people.office)
+    [check] = lookback.lookback_draw(campaign=campaign, by=people.office, batch="第一批")
+    workflow.reopen(problem=p, by=people.office, reason="群众再次反映")
+    lookback.lookback_record(check=check, by=people.office, result="relapsed", finding="确有反弹")
+    check.refresh_from_db()
+    p.refresh_from_db()
+    assert check.result == "relapsed" and check.reopen_transition is None
+    assert p.status == ProblemStatus.IN_PROGRESS
+    assert [t.action for t in p.transitions.all()].count(TransitionAction.REOPEN) == 1
