@@ -68,8 +68,12 @@ def problem_light(problem: object, today: dt.date | None = None, limit: dt.date 
     )
 
 
-def light_q(light: str, campaigns: Iterable[Campaign], today: dt.date | None = None, prefix: str = "") -> Q:
-    """A filter for problems (or, with prefix "problem__", their measures' problems) showing `light` today."""
+def light_q(
+    light: str, campaigns: Iterable[Campaign], today: dt.date | None = None, prefix: str = "",
+    limits: dict[int, dt.date] | None = None,
+) -> Q:
+    """A filter for problems (or, with prefix "problem__", their measures' problems) showing `light` today.
+    `limits` are the campaigns' yellow limits for `today` when the caller has computed them already."""
     today = today or timezone.localdate()
     open_q = Q(**{f"{prefix}status__in": OPEN_STATUSES})
     if light == Light.NONE:
@@ -78,7 +82,7 @@ def light_q(light: str, campaigns: Iterable[Campaign], today: dt.date | None = N
         return open_q & Q(**{f"{prefix}deadline__lt": today})
     q = Q(pk__in=[])
     for c in campaigns:
-        limit = yellow_limit(c, today)
+        limit = limits[c.pk] if limits and c.pk in limits else yellow_limit(c, today)
         in_campaign = Q(**{f"{prefix}campaign_id": c.pk})
         if light == Light.YELLOW:
             q |= in_campaign & Q(**{f"{prefix}deadline__gte": today, f"{prefix}deadline__lte": limit})

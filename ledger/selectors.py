@@ -110,10 +110,10 @@ class Lights:
         return rows
 
     def q(self, light: str) -> Q:
-        """`ledger.lights.light_q`, built once per light: for campaigns counting working days it reads the
-        calendar, so the counts and the filter share one copy."""
+        """`ledger.lights.light_q` with the limits computed above, built once per light and shared by the
+        counts and the filter."""
         if light not in self._q:
-            self._q[light] = light_q(light, self.campaigns, today=self.today)
+            self._q[light] = light_q(light, self.campaigns, today=self.today, limits=self.limits)
         return self._q[light]
 
 
