@@ -18,7 +18,7 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from units.xlsx import CellError, Column, read_table
+from core.xlsx import CellError, Column, read_table
 
 from .models import Campaign, Category
 

@@ -15,9 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from units.audit import Action, audit_record, audit_record_many, diff_fields
+from core.audit import Action, audit_record, audit_record_many, diff_fields
+from core.xlsx import CellError, XlsxError
 from units.models import Role, Unit, minimal_paths
-from units.xlsx import CellError, XlsxError
 
 from . import workdays
 from .models import (

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from units.audit import Action, audit_record, client_ip
+from core.audit import Action, audit_record, client_ip
 from units.http import parse_id
 from units.models import Role
 

@@ -8,5 +8,10 @@ class LedgerConfig(AppConfig):
     verbose_name = "问题台账"
 
     def ready(self) -> None:
-        # Registers the "ledger" kind with the import-job machinery in every process, Celery workers included.
-        from . import excel  # noqa: F401
+        # Registers the "ledger" kind with the job engine in every process, Celery workers included.
+        from core.jobs import register_importer
+
+        from .excel import LEDGER_KIND
+
+        register_importer(LEDGER_KIND, "问题台账", preview="ledger.excel.importer.preview_ledger",
+                          apply="ledger.excel.importer.apply_ledger")

@@ -1,4 +1,4 @@
-"""The ledger import pages: upload → preview (problem by problem) → confirm, through units' ImportJob machinery.
+"""The ledger import pages: upload → preview (problem by problem) → confirm, through units' Job machinery.
 
 Office staff and admins only; anyone else gets 403. Jobs of other kinds are not found here.
 """
@@ -18,15 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.models import Campaign
 from campaigns.services import CODE_RE
+from core.audit import client_ip
+from core.jobs import job_apply, job_import_create, job_preview
+from core.models import Job
 from ledger.excel import LEDGER_KIND
 from ledger.excel.columns import LEDGER_COLUMNS
 from ledger.excel.exporter import export_ledger_xlsx
 from ledger.models import Problem
 from units import selectors as unit_selectors
-from units.audit import client_ip
 from units.middleware import HtmxHttpRequest
-from units.models import ImportJob, Role
-from units.services import import_job_apply, import_job_create, import_job_preview
+from units.models import Role
 from units.views import import_progress_response
 
 PAGE_SIZE = 50
@@ -84,9 +85,9 @@ def _require_importer(request: HttpRequest) -> None:
         raise PermissionDenied("只有作风办或系统管理员可以导入问题台账。")
 
 
-def _get_job(request: HttpRequest, pk: int) -> ImportJob:
+def _get_job(request: HttpRequest, pk: int) -> Job:
     _require_importer(request)
-    return get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk, kind=LEDGER_KIND)
+    return get_object_or_404(Job.objects.select_related("owner"), pk=pk, kind=LEDGER_KIND)
 
 
 @login_required
@@ -101,19 +102,19 @@ def import_start(request: HttpRequest) -> HttpResponse:
             "user_id": request.user.pk,  # the preview checks edits against the uploader's role
         }
         try:
-            job = import_job_create(kind=LEDGER_KIND, upload=form.cleaned_data["file"], by=request.user,
+            job = job_import_create(kind=LEDGER_KIND, upload=form.cleaned_data["file"], by=request.user,
                                     options=options)
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            import_job_preview(job=job)
+            job_preview(job=job)
             return redirect("ledger:import_job", pk=job.pk)
     context = {
         "form": form,
         "columns": LEDGER_COLUMNS,
         "notes": NOTES,
         "campaigns": Campaign.objects.visible_to(request.user).order_by("-start_date", "-id"),
-        "recent_jobs": ImportJob.objects.filter(kind=LEDGER_KIND).select_related("uploaded_by")[:10],
+        "recent_jobs": Job.objects.filter(kind=LEDGER_KIND).select_related("owner")[:10],
     }
     return render(request, "ledger/import/start.html", context)
 
@@ -141,15 +142,15 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk)
     try:
-        job = import_job_apply(job=job, by=request.user, ip=client_ip(request))
+        job = job_apply(job=job, by=request.user, ip=client_ip(request))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        if job.status == ImportJob.Status.DONE:
+        if job.status == Job.Status.DONE:
             messages.success(request, "台账导入完成。")
-        elif job.status == ImportJob.Status.PREVIEWED:
+        elif job.status == Job.Status.PREVIEWED:
             messages.error(request, "导入时发现错误（数据可能在预检后发生了变化），未写入任何数据，请查看下表。")
-        elif job.status == ImportJob.Status.FAILED:
+        elif job.status == Job.Status.FAILED:
             messages.error(request, "导入失败，未写入任何数据。")
     return redirect("ledger:import_job", pk=job.pk)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Category
 from campaigns.selectors import category_descendant_ids
-from units.audit import Action, audit_record
+from core.audit import Action, audit_record
 from units.models import Unit
 
 from . import workflow

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Source
 from campaigns.selectors import category_descendant_ids
-from units.audit import history_for
-from units.models import AuditEntry, Role, Unit
+from core.audit import history_for
+from core.models import AuditEntry
+from units.models import Role, Unit
 from units.selectors import audit_change_lines
 
 from .filters import OPEN

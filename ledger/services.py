@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from units.audit import Action, audit_record, diff_fields
+from core.audit import Action, audit_record, diff_fields
 from units.models import Unit
 
 from . import workflow

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.workdays import add_working_days
-from units.audit import Action, audit_record, client_ip
+from core.audit import Action, audit_record, client_ip
 from units.http import parse_id, parse_ids, query_text, safe_next
 from units.models import Role
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from units.audit import Action, audit_record
+from core.audit import Action, audit_record
 from units.models import Role, Unit
 
 from .models import (

@@ -20,12 +20,13 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from campaigns import services as campaign_services
+from core.jobs import job_import_create, job_preview
+from core.models import Job
 from ledger import services, workflow
 from ledger.models import LookbackCheck, Measure, MeasureStatus, Problem, ProgressEntry, Transition
 from tests.ledger.factories import CampaignFactory, make_measure, make_problem
 from units.http import parse_id, safe_next
-from units.models import ImportJob, Unit
-from units.services import import_job_create, import_job_preview
+from units.models import Unit
 
 TODAY = timezone.localdate()
 HUGE = str(2**64)  # beyond SQLite's INTEGER and PostgreSQL's bigint
@@ -188,15 +189,15 @@ def roster(rows):
 
 @pytest.mark.parametrize("raw", [*UNICODE_DIGITS, HUGE])
 def test_roster_apply_ignores_deactivate_values_that_are_not_ids(client, people, county, raw):
-    job = import_job_create(kind="units", by=people.admin, upload=roster([
+    job = job_import_create(kind="units", by=people.admin, upload=roster([
         ["单位编码", "单位名称", "单位简称", "单位类型", "上级单位", "排序号"], ["NEW1", "新单位"],
     ]))
-    import_job_preview(job=job)
+    job_preview(job=job)
     login(client, people.admin)
     response = client.post(reverse("units:import_apply", args=[job.pk]), {"deactivate": [raw]})
     assert response.status_code == 302
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE
+    assert job.status == Job.Status.DONE
     assert Unit.objects.filter(is_active=False).count() == 0  # nothing deactivated
 
 

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
-from .models import AuditEntry, ImportJob, Unit, User, UserRole
+from .models import Unit, User, UserRole
 
 
 @admin.register(Unit)
@@ -48,36 +48,3 @@ class UserAdmin(DjangoUserAdmin):
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "must_change_password")}),
         ("时间", {"fields": ("last_login", "date_joined")}),
     )
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_name", "action", "object_repr", "ip")
-    list_filter = ("action",)
-    search_fields = ("actor_name", "object_repr", "note")
-    date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "original_name", "uploaded_by", "status", "progress", "total_rows")
-    list_filter = ("kind", "status")
-    # The report may still hold new accounts' initial passwords: it stays off this page.
-    fields = ("kind", "original_name", "uploaded_by", "created_at", "finished_at", "status", "progress", "total_rows",
-              "error")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,7 +9,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
-from .models import AuditEntry, Role, Unit
+from core.models import AuditEntry
+
+from .models import Role, Unit
 
 
 class LoginForm(AuthenticationForm):

@@ -1,14 +1,11 @@
-"""Units (单位) as a materialized-path tree, the people in them, and the audit trail."""
+"""Units (单位) as a materialized-path tree, and the people in them."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.contrib.contenttypes.models import ContentType
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -21,6 +18,13 @@ class Role(models.TextChoices):
     OFFICE = "office", "作风办"
     LIAISON = "liaison", "联络员"
     LEADER = "leader", "领导"
+
+
+class RosterKind(models.TextChoices):
+    """The two roster files an admin imports (job kinds of `core.jobs`)."""
+
+    UNITS = "units", "单位名册"
+    USERS = "users", "人员名册"
 
 
 class UnitKind(models.TextChoices):
@@ -192,101 +196,3 @@ def scope_paths(user: Any) -> list[str] | None:
     if user.has_role(Role.LEADER):
         paths.extend(user.overseen_units.values_list("path", flat=True))
     return minimal_paths(paths)
-
-
-class AuditEntry(models.Model):
-    """Who did what to which object, when and from where. Written only through `units.audit`."""
-
-    class Action(models.TextChoices):
-        CREATE = "create", "新建"
-        UPDATE = "update", "修改"
-        DEACTIVATE = "deactivate", "停用"
-        ACTIVATE = "activate", "启用"
-        DELETE = "delete", "删除"
-        IMPORT = "import", "导入"
-        EXPORT = "export", "导出"
-        TRANSITION = "transition", "流转"
-        LOGIN = "login", "登录"
-        LOGIN_FAILED = "login_failed", "登录失败"
-        LOGOUT = "logout", "退出"
-        PASSWORD = "password", "修改密码"
-
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField("操作人", max_length=150, blank=True)
-    action = models.CharField("操作", max_length=20, choices=Action.choices)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
-    object_id = models.CharField(max_length=64, blank=True)
-    object_repr = models.CharField("对象", max_length=300, blank=True)
-    changes = models.JSONField("变更内容", default=dict, blank=True)
-    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
-    note = models.TextField("说明", blank=True)
-
-    class Meta:
-        verbose_name = "操作日志"
-        verbose_name_plural = "操作日志"
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_object_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
-
-
-class ImportJob(models.Model):
-    """One uploaded Excel file on its way in: uploaded → previewed (row by row) → applied, all or nothing."""
-
-    class Kind(models.TextChoices):
-        UNITS = "units", "单位名册"
-        USERS = "users", "人员名册"
-        LEDGER = "ledger", "问题台账"
-
-    class Status(models.TextChoices):
-        UPLOADED = "uploaded", "已上传"
-        PREVIEWING = "previewing", "预检中"
-        PREVIEWED = "previewed", "待确认"
-        APPLYING = "applying", "导入中"
-        DONE = "done", "已完成"
-        FAILED = "failed", "失败"
-
-    kind = models.CharField("导入类型", max_length=16, choices=Kind.choices)
-    file = models.FileField("文件", upload_to="imports/%Y/%m/")
-    original_name = models.CharField("原文件名", max_length=255)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL,
-        related_name="import_jobs",
-    )
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
-    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.UPLOADED)
-    progress = models.PositiveSmallIntegerField("进度（%）", default=0, validators=[MaxValueValidator(100)])
-    total_rows = models.PositiveIntegerField("行数", default=0)
-    # RosterReport.to_json() (or the ledger's equivalent): the preview, then the result of the import.
-    report = models.JSONField("预检与导入结果", default=dict, blank=True)
-    error = models.TextField("错误信息", blank=True)
-    options = models.JSONField("导入参数", default=dict, blank=True)
-
-    class Meta:
-        verbose_name = "导入任务"
-        verbose_name_plural = "导入任务"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}：{self.original_name}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in (self.Status.PREVIEWING, self.Status.APPLYING)
-
-    @property
-    def can_apply(self) -> bool:
-        """Only a previewed job whose preview found no error may be confirmed."""
-        counts = self.report.get("counts") or {}
-        return (
-            self.status == self.Status.PREVIEWED
-            and not self.report.get("file_errors")
-            and not counts.get("error")
-            and bool(self.report)
-        )

@@ -9,7 +9,9 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import AuditEntry, Role, Unit, User, UserRole
+from core.models import AuditEntry
+
+from .models import Role, Unit, User, UserRole
 
 # (text, matched) pieces of a label, so templates can mark the matches without building HTML in Python.
 Parts = list[tuple[str, bool]]

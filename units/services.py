@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import secrets
 import string
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
-from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from . import tasks
-from .audit import Action, audit_record, diff_fields
-from .models import ImportJob, Role, Unit, User, UserRole
-from .xlsx import XlsxError, count_rows
+from core.audit import Action, audit_record, diff_fields
+
+from .models import Role, Unit, User, UserRole
 
 UNIT_FIELDS = ("code", "name", "short_name", "kind", "kind_label", "sort_order")
 
@@ -225,15 +218,7 @@ def depth_of(path: str) -> int:
 
 
 __all__ = [
-    "IMPORTERS",
     "depth_of",
-    "import_job_apply",
-    "import_job_create",
-    "import_job_forget_passwords",
-    "import_job_preview",
-    "import_job_run_apply",
-    "import_job_run_preview",
-    "register_importer",
     "unit_child_path",
     "unit_create",
     "unit_set_active",
@@ -244,229 +229,3 @@ __all__ = [
     "user_set_active",
     "user_update",
 ]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Import jobs: an uploaded .xlsx goes uploaded → previewing → previewed → applying → done (or failed).
-# Small files run inline; files with more than IMPORT_BACKGROUND_ROWS rows run as Celery tasks with progress.
-
-logger = logging.getLogger(__name__)
-
-# kind → (preview, apply), each a callable or its dotted path (resolved when used, so that importers living in
-# other apps register without import cycles). Signatures, with the job's `options` as extra keyword arguments:
-#   preview(file, *, progress=None, **options) -> report
-#   apply(file, *, by, ip=None, deactivate_unit_ids=(), progress=None, **options) -> report
-# A report has `ok` (no error found) and `to_json()` (stored as job.report), like units.roster.RosterReport.
-Importer = Callable[..., Any] | str
-IMPORTERS: dict[str, tuple[Importer, Importer]] = {
-    ImportJob.Kind.UNITS: ("units.roster.preview_units", "units.roster.apply_units"),
-    ImportJob.Kind.USERS: ("units.roster.preview_users", "units.roster.apply_users"),
-}
-
-
-def register_importer(kind: str, preview: Importer, apply: Importer) -> None:
-    """Make `kind` importable through ImportJob (e.g. the ledger import registers "ledger" here)."""
-    IMPORTERS[kind] = (preview, apply)
-
-
-def _importer(kind: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    try:
-        preview, apply = IMPORTERS[kind]
-    except KeyError:
-        raise ValidationError(f"不支持的导入类型：{kind}") from None
-    return (
-        import_string(preview) if isinstance(preview, str) else preview,
-        import_string(apply) if isinstance(apply, str) else apply,
-    )
-
-
-def import_job_create(*, kind: str, upload: Any, by: Any, options: dict[str, Any] | None = None) -> ImportJob:
-    """Store an uploaded .xlsx as a new job after the cheap checks (name, size, archive); nothing is read yet."""
-    if kind not in IMPORTERS:
-        raise ValidationError(f"不支持的导入类型：{kind}")
-    name = os.path.basename(str(getattr(upload, "name", "") or ""))
-    if not name.lower().endswith(".xlsx"):
-        raise ValidationError("只能上传 Excel（.xlsx）文件；.xls 等格式请先在 Excel 或 WPS 中另存为 .xlsx。")
-    size = getattr(upload, "size", None)
-    limit = settings.XLSX_MAX_UPLOAD_BYTES
-    if isinstance(size, int) and size > limit:
-        raise ValidationError(f"文件过大：超过 {limit // (1024 * 1024)} MB 的上限，请拆分后分批导入。")
-    try:
-        total_rows = count_rows(upload)  # also refuses non-xlsx files and zip bombs
-    except XlsxError as exc:
-        raise ValidationError(exc.message) from exc
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    job = ImportJob(
-        kind=kind, original_name=name[:255], uploaded_by=by if getattr(by, "pk", None) else None,
-        options=options or {}, total_rows=total_rows,
-    )
-    job.file.save(name, upload if isinstance(upload, File) else File(upload, name=name), save=False)
-    job.save()
-    return job
-
-
-# Each new account's initial password is hashed with PBKDF2 (about half a second of CPU): more than a few would
-# hold the request for too long, so such a users import is confirmed in the background whatever its size.
-INLINE_NEW_ACCOUNTS = 10
-
-
-def _in_background(job: ImportJob) -> bool:
-    return job.total_rows > settings.IMPORT_BACKGROUND_ROWS
-
-
-def _apply_in_background(job: ImportJob) -> bool:
-    new_accounts = (job.report.get("counts") or {}).get("new", 0) if job.kind == ImportJob.Kind.USERS else 0
-    return _in_background(job) or new_accounts > INLINE_NEW_ACCOUNTS
-
-
-def import_job_preview(*, job: ImportJob) -> ImportJob:
-    """Check the file row by row against the database (writes nothing but the job's report)."""
-    claimed = ImportJob.objects.filter(
-        pk=job.pk, status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED]
-    ).update(status=ImportJob.Status.PREVIEWING, progress=0, error="", report={})
-    if claimed:
-        if _in_background(job):
-            job_id = job.pk
-            transaction.on_commit(lambda: tasks.preview_import_job.delay(job_id))
-        else:
-            import_job_run_preview(job_id=job.pk)
-    job.refresh_from_db()
-    return job
-
-
-def import_job_apply(
-    *, job: ImportJob, by: Any, ip: str | None = None, deactivate_unit_ids: Collection[int] = ()
-) -> ImportJob:
-    """Confirm a previewed job. Only from 待确认 with no error; a second confirmation does nothing."""
-    job.refresh_from_db()
-    if job.status in (ImportJob.Status.APPLYING, ImportJob.Status.DONE):
-        return job
-    if job.status != ImportJob.Status.PREVIEWED:
-        raise ValidationError("只有预检完成的导入任务才能确认导入。")
-    if not job.can_apply:
-        raise ValidationError("预检发现错误，不能导入；请修改文件后重新上传。")
-    # Claim the job: of two confirmations racing, exactly one moves it on.
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
-        status=ImportJob.Status.APPLYING, progress=0
-    )
-    if claimed:
-        ids = sorted({int(i) for i in deactivate_unit_ids})
-        by_id = by.pk if getattr(by, "pk", None) else None
-        if _apply_in_background(job):
-            job_id = job.pk
-            transaction.on_commit(lambda: tasks.apply_import_job.delay(job_id, by_id, ip, ids))
-        else:
-            import_job_run_apply(job_id=job.pk, by_id=by_id, ip=ip, deactivate_unit_ids=ids)
-    job.refresh_from_db()
-    return job
-
-
-class _ProgressSaver:
-    """Saves a job's progress now and then (every `step` percent), never backwards.
-
-    During the import's transaction, progress written through the same connection would stay invisible to the
-    browser until the commit; on PostgreSQL it goes through a separate connection instead.
-    """
-
-    def __init__(self, job_id: int, *, step: int = 2) -> None:
-        self.job_id = job_id
-        self.step = step
-        self.last = 0
-        self._side: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        pct = min(99, done * 100 // total) if total > 0 else 0  # 100 is written with the final status
-        if pct < self.last + self.step:
-            return
-        self.last = pct
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            if self._side is None:
-                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self._side.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {ImportJob._meta.db_table} SET progress = %s WHERE id = %s AND progress < %s",
-                    [pct, self.job_id, pct],
-                )
-        else:
-            ImportJob.objects.filter(pk=self.job_id, progress__lt=pct).update(progress=pct)
-
-    def close(self) -> None:
-        if self._side is not None:
-            self._side.close()
-            self._side = None
-
-
-def _job_file(job: ImportJob) -> File:
-    """The stored upload, named as the admin's file was (the name goes into audit notes)."""
-    job.file.open("rb")
-    return File(job.file.file, name=job.original_name)
-
-
-def _fail(job_id: int, message: str) -> None:
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.FAILED, error=message, finished_at=timezone.now()
-    )
-
-
-def import_job_run_preview(*, job_id: int) -> None:
-    """The preview itself, for a job already claimed (status 预检中); called inline or by the Celery task."""
-    job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PREVIEWING).first()
-    if job is None:
-        return
-    saver = _ProgressSaver(job_id)
-    try:
-        preview, _ = _importer(job.kind)  # inside: a worker without the kind registered fails the job
-        upload = _job_file(job)
-        with upload:
-            report = preview(upload, progress=saver, **job.options)
-    except Exception as exc:
-        logger.exception("preview of import job %s failed", job_id)
-        _fail(job_id, f"预检时发生系统错误（{type(exc).__name__}），请联系技术人员。")
-        return
-    finally:
-        saver.close()
-    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PREVIEWING).update(
-        status=ImportJob.Status.PREVIEWED, progress=100, report=report.to_json()
-    )
-
-
-def import_job_run_apply(
-    *, job_id: int, by_id: int | None, ip: str | None = None, deactivate_unit_ids: Collection[int] = ()
-) -> None:
-    """The import itself, for a job already claimed (status 导入中); called inline or by the Celery task.
-
-    The rows and the job's final status commit together, so a task that runs again after a crash finds the
-    job done, or finds nothing written."""
-    job = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.APPLYING).first()
-    if job is None:
-        return
-    by = User.objects.filter(pk=by_id).first() if by_id else None
-    saver = _ProgressSaver(job_id)
-    try:
-        _, apply = _importer(job.kind)
-        upload = _job_file(job)
-        with upload, transaction.atomic():
-            report = apply(
-                upload, by=by, ip=ip, deactivate_unit_ids=list(deactivate_unit_ids), progress=saver, **job.options
-            )
-            # With errors nothing was written: back to 待确认 with the new findings (the data changed since the
-            # preview); the admin sees them and cannot confirm.
-            status = ImportJob.Status.DONE if report.ok else ImportJob.Status.PREVIEWED
-            ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.APPLYING).update(
-                status=status, progress=100, report=report.to_json(),
-                finished_at=timezone.now() if report.ok else None,
-            )
-    except Exception as exc:
-        logger.exception("import job %s failed", job_id)
-        _fail(job_id, f"导入时发生系统错误（{type(exc).__name__}），数据未做任何修改，请联系技术人员。")
-    finally:
-        saver.close()
-
-
-def import_job_forget_passwords(*, job: ImportJob) -> ImportJob:
-    """Drop the new accounts' initial passwords from a finished job once the admin has taken them."""
-    if job.report.get("initial_passwords"):
-        job.report = {**job.report, "initial_passwords": []}
-        job.save(update_fields=["report"])
-    return job

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from .audit import Action, audit_record, client_ip
+from core.audit import Action, audit_record, client_ip
 
 
 @receiver(user_logged_in)

@@ -26,19 +26,18 @@ from django_htmx.http import HttpResponseClientRefresh
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from core.audit import Action, audit_record, client_ip
+from core.jobs import job_apply, job_forget, job_import_create, job_preview
+from core.models import Job
+
 from . import selectors
-from .audit import Action, audit_record, client_ip
 from .forms import AuditFilterForm, ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
 from .http import parse_ids, safe_next
 from .middleware import HtmxHttpRequest
-from .models import ImportJob, Role, Unit, User
+from .models import Role, RosterKind, Unit, User
 from .navigation import menu_for
 from .roster import UNIT_COLUMNS, USER_COLUMNS
 from .services import (
-    import_job_apply,
-    import_job_create,
-    import_job_forget_passwords,
-    import_job_preview,
     unit_set_active,
     user_change_password,
     user_reset_password,
@@ -46,7 +45,7 @@ from .services import (
 )
 
 PAGE_SIZE = 25
-ROSTER_KINDS = (ImportJob.Kind.UNITS, ImportJob.Kind.USERS)
+ROSTER_KINDS = (RosterKind.UNITS, RosterKind.USERS)
 
 
 def _require_role(request: HttpRequest, *roles: str) -> None:
@@ -64,10 +63,10 @@ def _get_user(request: HttpRequest, pk: int) -> User:
     return get_object_or_404(User.objects.visible_to(request.user).select_related("unit"), pk=pk)
 
 
-def _get_roster_job(request: HttpRequest, pk: int) -> ImportJob:
+def _get_roster_job(request: HttpRequest, pk: int) -> Job:
     """Roster jobs only: the ledger's import jobs have their own pages and their own access rules."""
     _require_role(request, Role.ADMIN)
-    return get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk, kind__in=ROSTER_KINDS)
+    return get_object_or_404(Job.objects.select_related("owner"), pk=pk, kind__in=ROSTER_KINDS)
 
 
 def _paginate(request: HttpRequest, object_list: Any) -> Page:
@@ -251,13 +250,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------- roster import
 
 ROSTER_NOTES = {
-    ImportJob.Kind.UNITS: [
+    RosterKind.UNITS: [
         "每行一个单位，按单位编码（统一社会信用代码或自编代码）新增或更新。",
         "上级单位填上级的单位编码或全称，顶级单位留空；上级单位可以写在下级之后。",
         "单位类型可照名册原文填写（如“县委工作机关”“乡镇”“参公单位”），系统自动归类，无法识别的归为“其他”。",
         "系统中有而名册中没有的单位会单独列出，可在确认导入时勾选停用（机构改革）。",
     ],
-    ImportJob.Kind.USERS: [
+    RosterKind.USERS: [
         "每行一个人，登录名为手机号（没有手机号时为邮箱）。",
         "所属单位、分管单位填单位编码或全称；分管单位只有领导需要填写，多个用顿号分隔。",
         "角色填系统管理员、作风办、联络员、领导之一或多个，多个用顿号分隔。",
@@ -265,11 +264,11 @@ ROSTER_NOTES = {
     ],
 }
 ROSTER_EXAMPLES = {
-    ImportJob.Kind.UNITS: {
+    RosterKind.UNITS: {
         "code": "11xxxxxxxxxxxxxxxx", "name": "示范县教育体育局", "short_name": "教体局", "kind": "县政府工作部门",
         "parent": "示范县人民政府", "sort_order": "10",
     },
-    ImportJob.Kind.USERS: {
+    RosterKind.USERS: {
         "full_name": "张三", "phone": "13800000000", "email": "zhangsan@example.com", "unit": "示范县教育体育局",
         "roles": "联络员", "overseen": "",
     },
@@ -277,7 +276,7 @@ ROSTER_EXAMPLES = {
 
 
 def _roster_columns(kind: str) -> Any:
-    return UNIT_COLUMNS if kind == ImportJob.Kind.UNITS else USER_COLUMNS
+    return UNIT_COLUMNS if kind == RosterKind.UNITS else USER_COLUMNS
 
 
 def _xlsx_response(wb: Workbook, filename: str) -> HttpResponse:
@@ -314,17 +313,17 @@ def import_start(request: HttpRequest) -> HttpResponse:
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = import_job_create(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
+            job = job_import_create(kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user)
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            import_job_preview(job=job)
+            job_preview(job=job)
             return redirect("units:import_job", pk=job.pk)
     specs = [
         {"kind": kind, "title": kind.label, "columns": _roster_columns(kind), "notes": ROSTER_NOTES[kind]}
         for kind in ROSTER_KINDS
     ]
-    recent = ImportJob.objects.filter(kind__in=ROSTER_KINDS).select_related("uploaded_by")[:10]
+    recent = Job.objects.filter(kind__in=ROSTER_KINDS).select_related("owner")[:10]
     return render(request, "units/import_start.html", {"form": form, "specs": specs, "recent_jobs": recent})
 
 
@@ -342,7 +341,7 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return import_progress_response(request, _get_roster_job(request, pk), namespace="units")
 
 
-def import_progress_response(request: HtmxHttpRequest, job: ImportJob, *, namespace: str) -> HttpResponse:
+def import_progress_response(request: HtmxHttpRequest, job: Job, *, namespace: str) -> HttpResponse:
     """The progress bar of any import job, polled by htmx; once the job has stopped the whole page reloads.
     `namespace` names the app whose import_progress / import_job views show the job."""
     if job.is_running:
@@ -360,17 +359,18 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     missing_ids = {int(u["id"]) for u in (job.report or {}).get("missing") or [] if "id" in u}
     chosen = set(parse_ids(request.POST.getlist("deactivate")))
     try:
-        job = import_job_apply(
-            job=job, by=request.user, ip=client_ip(request), deactivate_unit_ids=sorted(chosen & missing_ids)
+        job = job_apply(
+            job=job, by=request.user, ip=client_ip(request),
+            params={"deactivate_unit_ids": sorted(chosen & missing_ids)},
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        if job.status == ImportJob.Status.DONE:
+        if job.status == Job.Status.DONE:
             messages.success(request, "导入完成。")
-        elif job.status == ImportJob.Status.APPLYING:
+        elif job.status == Job.Status.APPLYING:
             messages.info(request, "正在后台导入，请稍候；完成后本页会自动刷新。")
-        elif job.status == ImportJob.Status.PREVIEWED:
+        elif job.status == Job.Status.PREVIEWED:
             messages.error(request, "导入时发现数据已变化并产生错误，未写入任何数据，请查看下表。")
     return redirect("units:import_job", pk=job.pk)
 
@@ -381,13 +381,13 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
 def import_passwords(request: HttpRequest, pk: int) -> HttpResponse:
     """The new accounts' initial passwords, as .xlsx, once: taking them removes them from the job."""
     job = _get_roster_job(request, pk)
-    if job.kind != ImportJob.Kind.USERS:
+    if job.kind != RosterKind.USERS:
         raise Http404
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        job = Job.objects.select_for_update().get(pk=job.pk)
         passwords = list((job.report or {}).get("initial_passwords") or [])
         if passwords:
-            import_job_forget_passwords(job=job)
+            job_forget(job=job, key="initial_passwords")
             audit_record(
                 action=Action.EXPORT, actor=request.user, obj=job, ip=client_ip(request),
                 note=f"下载新账号初始密码表（{len(passwords)} 个账号），系统已删除",
@@ -413,7 +413,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     _require_role(request, Role.ADMIN)
     if kind not in ROSTER_KINDS:
         raise Http404
-    kind = ImportJob.Kind(kind)
+    kind = RosterKind(kind)
     columns = _roster_columns(kind)
     wb = Workbook()
     ws = wb.active

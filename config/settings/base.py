@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "template_partials",
     "import_export",
     "axes",
+    "core",
     "units",
     "campaigns",
     "ledger",
@@ -140,6 +141,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker died (SIGKILL, OOM) goes back to the queue instead of being lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -164,3 +167,11 @@ LOGGING = {
 
 # Lockout is per account: offices sit behind one NAT address, so locking by address would lock whole offices out.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Background jobs (core.jobs): a running job's worker renews its lease; a job whose lease ran out is queued again
+# once, then failed with a Chinese message.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=2)
+CELERY_BEAT_SCHEDULE = {
+    "core.reap_jobs": {"task": "core.tasks.reap_jobs", "schedule": 60.0},
+}

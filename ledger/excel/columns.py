@@ -25,8 +25,8 @@ Status mapping (also in docs/ledger-import.md):
 
 from __future__ import annotations
 
+from core.xlsx import Column, normalize_header
 from ledger.models import MeasureStatus, ProblemStatus, RectificationType
-from units.xlsx import Column, normalize_header
 
 # The columns a ledger may have. `key` is what the code uses; the label is what errors and the export show.
 LEDGER_COLUMNS: tuple[Column, ...] = (

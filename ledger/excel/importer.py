@@ -29,12 +29,12 @@ from django.utils import timezone
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus
+from core.audit import Action, audit_record
+from core.import_report import CHANGED, ERROR, NEW, Progress, ProgressFn, RosterReport, RowOutcome, file_label
+from core.xlsx import XlsxError
 from ledger import services, workflow
 from ledger.models import Measure, ProblemStatus
-from units.audit import Action, audit_record
 from units.models import User
-from units.roster.report import CHANGED, ERROR, NEW, Progress, ProgressFn, RosterReport, RowOutcome, file_label
-from units.xlsx import XlsxError
 
 from .planner import Planner, ProblemPlan
 from .reader import LedgerSheet, read_ledger
@@ -126,7 +126,7 @@ def preview_ledger(
 ) -> LedgerReport:
     """Read a ledger and check it against the campaign (which need not exist yet). Never writes.
 
-    `by` (or, from an ImportJob's options, `user_id`) is who will confirm: changes to existing problems are checked
+    `by` (or, from an Job's options, `user_id`) is who will confirm: changes to existing problems are checked
     against their role as the import will check them."""
     if by is None and user_id:
         by = User.objects.filter(pk=user_id).first()

@@ -15,6 +15,8 @@ from typing import Any
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
+from core.import_report import CHANGED, ERROR, NEW, UNCHANGED, RowOutcome
+from core.xlsx import CellError
 from ledger import workflow
 from ledger.models import (
     OPEN_STATUSES,
@@ -25,8 +27,6 @@ from ledger.models import (
     ProgressEntry,
     RectificationType,
 )
-from units.roster.report import CHANGED, ERROR, NEW, UNCHANGED, RowOutcome
-from units.xlsx import CellError
 
 from .reader import LedgerSheet, MeasureRecord, ProblemRecord
 from .unitref import UnitResolver, norm

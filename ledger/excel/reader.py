@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from units.xlsx import (
+from core.xlsx import (
     CellError,
     FormulaWithoutValue,
     HeaderMatch,

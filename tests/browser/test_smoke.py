@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
+from core.jobs import job_import_create, job_run_preview
+from core.models import Job
 from tests.conftest import PASSWORD
-from units.models import ImportJob
-from units.services import import_job_create, import_job_run_preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -125,17 +125,17 @@ def test_job_page_polls_progress_until_the_job_stops(page: Page, live_server, ac
     wb.active.append(["A1", "甲单位"])
     buffer = io.BytesIO()
     wb.save(buffer)
-    job = import_job_create(
+    job = job_import_create(
         kind="units", upload=SimpleUploadedFile("名册.xlsx", buffer.getvalue()), by=accounts.admin
     )
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWING, progress=30)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PREVIEWING, progress=30)
 
     log_in(page, live_server.url, "admin1")
     page.goto(f"{live_server.url}/units/import/{job.pk}/")
     expect(page.get_by_test_id("progress-value")).to_have_text("30%")
-    ImportJob.objects.filter(pk=job.pk).update(progress=70)
+    Job.objects.filter(pk=job.pk).update(progress=70)
     expect(page.get_by_test_id("progress-value")).to_have_text("70%")  # htmx polled the partial
 
-    import_job_run_preview(job_id=job.pk)  # the worker finishes: the page reloads itself
+    job_run_preview(job_id=job.pk)  # the worker finishes: the page reloads itself
     expect(page.get_by_test_id("job-status")).to_have_text("待确认")
     expect(page.get_by_test_id("count-new")).to_have_text("1")

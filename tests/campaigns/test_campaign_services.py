@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from campaigns import selectors, services
 from campaigns.models import DEFAULT_SOURCES, Campaign, CampaignStatus, DeadlineMode, PhaseKind
+from core.models import AuditEntry
 from tests.ledger.factories import make_problem
-from units.models import AuditEntry
 
 
 def test_create_offers_the_four_phases_and_the_default_sources(people, county):

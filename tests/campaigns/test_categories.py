@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from campaigns import selectors, services
 from campaigns.models import Category
 from campaigns.resources import category_workbook
+from core.models import AuditEntry
 from tests.campaigns.xlsx import HEADER, upload, xlsx_bytes
 from tests.ledger.factories import make_problem
-from units.models import AuditEntry
 
 
 def tree(campaign) -> list[tuple[str, str, str]]:

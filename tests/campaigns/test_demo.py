@@ -10,11 +10,12 @@ import pytest
 from django.core.management import call_command
 
 from campaigns.models import Campaign, Category
+from core.models import AuditEntry
 from ledger import demo as ledger_demo
 from ledger.lights import problem_light
 from ledger.models import Evidence, Light, LookbackCheck, Problem, ProblemStatus, Transition
 from units import demo as units_demo
-from units.models import AuditEntry, User
+from units.models import User
 
 
 def run(*args: str) -> str:

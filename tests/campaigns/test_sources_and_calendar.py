@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from campaigns import services, workdays
 from campaigns.models import CalendarOverride, Source
+from core.models import AuditEntry
 from tests.ledger.factories import make_problem
-from units.models import AuditEntry
 
 
 def listing(campaign) -> list[tuple[str, bool]]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import category_import
+from core.models import AuditEntry
 from ledger.excel.importer import apply_ledger, preview_ledger
 from ledger.excel.reader import parse_deadline, split_numbered
 from ledger.models import (
@@ -28,7 +29,7 @@ from ledger.models import (
     Transition,
     TransitionAction,
 )
-from units.models import AuditEntry, Role, User
+from units.models import Role, User
 from units.roster import apply_roster
 
 SAMPLE = "problem_ledger.xlsx"

@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Campaign
+from core.jobs import job_import_create, job_preview
+from core.models import Job
 from ledger.models import Measure, Problem, ProblemStatus
-from units.models import ImportJob, Role, User
-from units.services import import_job_create, import_job_preview
+from units.models import Role, User
 
 from .test_import_ledger import office, rosters, sample  # noqa: F401  (fixtures)
 
@@ -35,9 +36,9 @@ def test_office_imports_the_ledger_through_the_browser(client, office, sample): 
 
     response = client.post(reverse("ledger:import_start"), {"file": upload(sample), "campaign": "ZF2022"})
 
-    job = ImportJob.objects.get(kind=ImportJob.Kind.LEDGER)
+    job = Job.objects.get(kind="ledger")
     assert response.status_code == 302 and response.url == reverse("ledger:import_job", args=[job.pk])
-    assert job.status == ImportJob.Status.PREVIEWED and job.can_apply
+    assert job.status == Job.Status.PREVIEWED and job.can_apply
     assert job.report["summary"] == "新增 12，更新 0，未变 0，错误 0"
     assert not Problem.objects.exists() and not Campaign.objects.exists()  # the preview writes nothing
     preview = client.get(response.url).content.decode()
@@ -46,7 +47,7 @@ def test_office_imports_the_ledger_through_the_browser(client, office, sample): 
     response = client.post(reverse("ledger:import_apply", args=[job.pk]))
 
     job.refresh_from_db()
-    assert response.status_code == 302 and job.status == ImportJob.Status.DONE
+    assert response.status_code == 302 and job.status == Job.Status.DONE
     assert Problem.objects.filter(campaign__code="ZF2022").count() == 12 and Measure.objects.count() == 21
     assert Problem.objects.get(seq=1).status == ProblemStatus.CLOSED
     assert Problem.objects.get(seq=1).created_by == office
@@ -63,21 +64,21 @@ def test_preview_with_errors_cannot_be_confirmed(client, office, tmp_path, sampl
     wb.save(bad)
     login(client, office)
     client.post(reverse("ledger:import_start"), {"file": upload(bad), "campaign": "ZF2022"})
-    job = ImportJob.objects.get(kind=ImportJob.Kind.LEDGER)
+    job = Job.objects.get(kind="ledger")
 
     page = client.get(reverse("ledger:import_job", args=[job.pk]) + "?show=error").content.decode()
     assert "第3行「牵头单位」列" in page and "不能导入" in page
 
     client.post(reverse("ledger:import_apply", args=[job.pk]))
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.PREVIEWED and not Problem.objects.exists()
+    assert job.status == Job.Status.PREVIEWED and not Problem.objects.exists()
 
 
 def test_upload_needs_a_valid_campaign_code(client, office, sample):  # noqa: F811
     login(client, office)
     response = client.post(reverse("ledger:import_start"), {"file": upload(sample), "campaign": "专项 行动"})
     assert response.status_code == 200 and "编号只能由字母" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_template_download(client, office):  # noqa: F811
@@ -89,9 +90,9 @@ def test_template_download(client, office):  # noqa: F811
 @pytest.mark.parametrize("role", [Role.LIAISON, Role.LEADER])
 def test_liaison_and_leader_get_403(client, office, sample, role):  # noqa: F811
     other = User.objects.with_role(role).order_by("id").first()
-    job = import_job_create(kind=ImportJob.Kind.LEDGER, upload=upload(sample), by=office,
+    job = job_import_create(kind="ledger", upload=upload(sample), by=office,
                             options={"campaign": "ZF2022"})
-    import_job_preview(job=job)
+    job_preview(job=job)
     login(client, other)
     for name, args in (("import_start", []), ("import_template", []), ("import_job", [job.pk]),
                        ("import_progress", [job.pk])):
@@ -99,7 +100,7 @@ def test_liaison_and_leader_get_403(client, office, sample, role):  # noqa: F811
     assert client.post(reverse("ledger:import_start"), {"file": upload(sample), "campaign": "X1"}).status_code == 403
     assert client.post(reverse("ledger:import_apply", args=[job.pk])).status_code == 403
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.PREVIEWED and not Problem.objects.exists()
+    assert job.status == Job.Status.PREVIEWED and not Problem.objects.exists()
 
 
 def test_outsider_gets_403_and_anonymous_is_sent_to_login(client, people):
@@ -113,12 +114,12 @@ def test_outsider_gets_403_and_anonymous_is_sent_to_login(client, people):
 def test_admin_may_import_and_roster_jobs_are_not_shown_here(client, people, tmp_path):
     login(client, people.admin)
     assert client.get(reverse("ledger:import_start")).status_code == 200
-    path = tmp_path / "units.xlsx"
+    path = tmp_path / "core.xlsx"
     import openpyxl
 
     wb = openpyxl.Workbook()
     wb.active.append(["单位编码", "单位名称"])
     wb.active.append(["X1", "某单位"])
     wb.save(path)
-    roster_job = import_job_create(kind=ImportJob.Kind.UNITS, upload=upload(path), by=people.admin)
+    roster_job = job_import_create(kind="units", upload=upload(path), by=people.admin)
     assert client.get(reverse("ledger:import_job", args=[roster_job.pk])).status_code == 404

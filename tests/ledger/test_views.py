@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEntry
 from ledger import lookback, services, workflow
 from ledger.models import (
     Evidence,
@@ -26,7 +27,6 @@ from ledger.models import (
     TransitionAction,
 )
 from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measure, make_problem
-from units.models import AuditEntry
 
 TODAY = timezone.localdate()
 

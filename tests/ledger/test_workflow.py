@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from core.models import AuditEntry
 from ledger import services, workflow
 from ledger.models import (
     Measure,
@@ -27,7 +28,6 @@ from ledger.models import (
     TransitionAction,
 )
 from tests.ledger.factories import CampaignFactory, make_measure, make_problem
-from units.models import AuditEntry
 
 S = ProblemStatus
 A = TransitionAction

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from core.models import AuditEntry
 from tests.conftest import PASSWORD
-from units.models import AuditEntry
 from units.services import user_reset_password
 
 NEW_PASSWORD = "Xin-Mima2024"

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from units.models import AuditEntry, Unit, UnitKind
+from core.models import AuditEntry
+from units.models import Unit, UnitKind
 from units.roster import RosterReport, apply_roster, map_kind, preview_roster
 from units.services import unit_create
 from units.validators import uscc_check_char

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from units.models import AuditEntry, Role, Unit, User, UserRole
+from core.models import AuditEntry
+from units.models import Role, Unit, User, UserRole
 from units.roster import apply_roster, map_role, preview_roster
 
 HEADER = ["序号", "姓名", "手机号", "邮箱", "所属单位编码", "角色", "分管单位编码"]

@@ -14,11 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
+from core.jobs import job_import_create, job_preview
+from core.models import AuditEntry, Job
 from tests.conftest import PASSWORD
 from tests.factories import UnitFactory
-from units.models import AuditEntry, ImportJob, Role, Unit, User
+from units.models import Role, Unit, User
 from units.roster import preview_roster
-from units.services import import_job_create, import_job_preview, unit_update
+from units.services import unit_update
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -526,7 +528,7 @@ def test_import_pages_refuse_anonymous(client, db):
 
 @pytest.mark.parametrize("who", ["office", "liaison", "leader", "outsider"])
 def test_import_pages_refuse_non_admin(client, people, who, tmp_path, settings):
-    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
+    job = job_import_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
     client = login(client, getattr(people, who))
     for name in ("units:import_start",):
         assert client.get(reverse(name)).status_code == 403
@@ -567,15 +569,15 @@ def test_upload_rejects_other_formats(admin_client, tmp_path, settings):
     response = upload(admin_client, "units", SimpleUploadedFile("名册.xlsx", b"not a zip at all"))
     assert response.status_code == 200
     assert "errorlist" in response.content.decode() or "invalid-feedback" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    assert not Job.objects.exists()
 
 
 def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_path, settings):
     response = upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
     assert response.status_code == 302
-    job = ImportJob.objects.get()
+    job = Job.objects.get()
     assert response["Location"] == reverse("units:import_job", args=[job.pk])
-    assert job.status == ImportJob.Status.PREVIEWED
+    assert job.status == Job.Status.PREVIEWED
 
     page = admin_client.get(response["Location"])
     html = page.content.decode()
@@ -597,7 +599,7 @@ def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_p
     )
     assert response.status_code == 302
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE
+    assert job.status == Job.Status.DONE
     roster_root = Unit.objects.get(code="114199010000000194")
     assert roster_root.name == "示范县"
     county.finance.refresh_from_db()
@@ -609,12 +611,12 @@ def test_unit_roster_preview_then_apply(admin_client, shared_data, county, tmp_p
 
     # A second confirmation changes nothing.
     admin_client.post(reverse("units:import_apply", args=[job.pk]))
-    assert ImportJob.objects.get().status == ImportJob.Status.DONE
+    assert Job.objects.get().status == Job.Status.DONE
 
 
 def test_apply_is_post_only(admin_client, people, tmp_path, settings):
-    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
-    import_job_preview(job=job)
+    job = job_import_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
+    job_preview(job=job)
     assert admin_client.get(reverse("units:import_apply", args=[job.pk])).status_code == 405
     assert not Unit.objects.filter(code="A1").exists()
 
@@ -622,7 +624,7 @@ def test_apply_is_post_only(admin_client, people, tmp_path, settings):
 def test_roster_with_errors_cannot_be_applied(admin_client, county, tmp_path, settings):
     rows = [UNIT_HEADER, ["A1", "甲单位", "", "", "NOPE"], ["A2", "", "", "", ""], ["A3", "丙单位"]]
     response = upload(admin_client, "units", xlsx_upload(rows))
-    job = ImportJob.objects.get()
+    job = Job.objects.get()
     html = admin_client.get(response["Location"]).content.decode()
     assert 'data-testid="apply-blocked"' in html and "不能导入" in html
     assert 'data-testid="apply-submit"' not in html
@@ -648,18 +650,18 @@ def test_user_roster_passwords_download_once(
     admin_client, shared_data, people, tmp_path, settings, django_capture_on_commit_callbacks
 ):
     upload(admin_client, "units", shared_upload(shared_data, "units_roster.xlsx"))
-    admin_client.post(reverse("units:import_apply", args=[ImportJob.objects.get().pk]))
+    admin_client.post(reverse("units:import_apply", args=[Job.objects.get().pk]))
 
     response = upload(admin_client, "users", shared_upload(shared_data, "users_roster.xlsx"))
-    job = ImportJob.objects.get(kind="users")
-    assert job.status == ImportJob.Status.PREVIEWED, job.report.get("file_errors")
+    job = Job.objects.get(kind="users")
+    assert job.status == Job.Status.PREVIEWED, job.report.get("file_errors")
     assert job.can_apply, [r for r in job.report["rows"] if r["errors"]][:3]
     # Many new accounts (a password hash each) are imported by a background task once the request commits.
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(reverse("units:import_apply", args=[job.pk]), follow=True)
     assert "后台导入" in response.content.decode()
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE
+    assert job.status == Job.Status.DONE
     new_accounts = job.report["counts"]["new"]
     assert new_accounts > 0
 
@@ -685,8 +687,8 @@ def test_user_roster_passwords_download_once(
 
 
 def test_progress_partial_polls_then_refreshes(admin_client, people, tmp_path, settings):
-    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWING, progress=40)
+    job = job_import_create(kind="units", upload=xlsx_upload([UNIT_HEADER, ["A1", "甲单位"]]), by=people.admin)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PREVIEWING, progress=40)
 
     page = admin_client.get(reverse("units:import_job", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in page and reverse("units:import_progress", args=[job.pk]) in page
@@ -698,15 +700,15 @@ def test_progress_partial_polls_then_refreshes(admin_client, people, tmp_path, s
     assert '<progress class="import-progress" value="40" max="100"' in html
     assert "<html" not in html
 
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWED, progress=100)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PREVIEWED, progress=100)
     done = admin_client.get(url, headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true"
     assert admin_client.get(url)["Location"] == reverse("units:import_job", args=[job.pk])
 
 
 def test_ledger_jobs_are_not_shown_here(admin_client, people, tmp_path, settings):
-    job = import_job_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
-    ImportJob.objects.filter(pk=job.pk).update(kind=ImportJob.Kind.LEDGER)
+    job = job_import_create(kind="units", upload=xlsx_upload([UNIT_HEADER]), by=people.admin)
+    Job.objects.filter(pk=job.pk).update(kind="ledger")
     assert admin_client.get(reverse("units:import_job", args=[job.pk])).status_code == 404
     assert admin_client.get(reverse("units:import_job", args=[999999])).status_code == 404
 
@@ -717,8 +719,8 @@ def test_ledger_jobs_are_not_shown_here(admin_client, people, tmp_path, settings
 def test_django_admin_pages_render_for_superuser(client, people, county):
     boss = User.objects.create_superuser("root", password=PASSWORD, full_name="超级管理员", unit=county.root)
     client = login(client, boss)
-    for path in ("unit", "user", "auditentry", "importjob"):
-        assert client.get(f"/django-admin/units/{path}/").status_code == 200, path
+    for path in ("units/unit", "units/user", "core/auditentry", "core/job"):
+        assert client.get(f"/django-admin/{path}/").status_code == 200, path
     assert client.get(f"/django-admin/units/user/{people.liaison.pk}/change/").status_code == 200
     assert client.get(f"/django-admin/units/unit/{county.town.pk}/change/").status_code == 200
     assert client.get("/django-admin/units/unit/add/").status_code == 403

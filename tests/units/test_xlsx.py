@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from units.xlsx import (
+from core.xlsx import (
     CellError,
     Column,
     FormulaWithoutValue,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from core.import_report import ProgressFn, RosterReport, RowOutcome
+
 from .columns import ROLE_WORDS, UNIT_COLUMNS, UNIT_KIND_FRAGMENTS, UNIT_KIND_WORDS, USER_COLUMNS
-from .report import ProgressFn, RosterReport, RowOutcome
 from .unit_roster import apply_units, map_kind, preview_units
 from .user_roster import apply_users, map_role, preview_users
 

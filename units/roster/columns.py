@@ -6,8 +6,8 @@ Header matching ignores spaces, asterisks, brackets and a trailing colon, so lis
 
 from __future__ import annotations
 
+from core.xlsx import Column
 from units.models import Role, UnitKind
-from units.xlsx import Column
 
 # 单位名册 ---------------------------------------------------------------------------------------------------
 UNIT_COLUMNS: tuple[Column, ...] = (

@@ -18,14 +18,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from units.audit import Action, audit_record, audit_record_many
-from units.models import Unit, UnitKind
-from units.services import depth_of, unit_child_path
-from units.validators import USCC_ALPHABET, uscc_check_char
-from units.xlsx import Record, Table, XlsxError, normalize_header, read_table
-
-from .columns import UNIT_COLUMNS, UNIT_KIND_FRAGMENTS, UNIT_KIND_WORDS
-from .report import (
+from core.audit import Action, audit_record, audit_record_many
+from core.import_report import (
     CHANGED,
     ERROR,
     NEW,
@@ -37,6 +31,12 @@ from .report import (
     field_label,
     file_label,
 )
+from core.xlsx import Record, Table, XlsxError, normalize_header, read_table
+from units.models import Unit, UnitKind
+from units.services import depth_of, unit_child_path
+from units.validators import USCC_ALPHABET, uscc_check_char
+
+from .columns import UNIT_COLUMNS, UNIT_KIND_FRAGMENTS, UNIT_KIND_WORDS
 
 _SPACES = re.compile(r"\s+")
 BATCH = 1000

@@ -19,13 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from units.audit import Action, audit_record, audit_record_many
-from units.models import Role, Unit, User, UserRole
-from units.services import generate_initial_password
-from units.xlsx import Record, Table, XlsxError, read_table, split_multi
-
-from .columns import ROLE_WORDS, USER_COLUMNS
-from .report import (
+from core.audit import Action, audit_record, audit_record_many
+from core.import_report import (
     CHANGED,
     ERROR,
     NEW,
@@ -37,6 +32,11 @@ from .report import (
     field_label,
     file_label,
 )
+from core.xlsx import Record, Table, XlsxError, read_table, split_multi
+from units.models import Role, Unit, User, UserRole
+from units.services import generate_initial_password
+
+from .columns import ROLE_WORDS, USER_COLUMNS
 from .unit_roster import normalize_code
 
 _PHONE = re.compile(r"^1\d{10}$")

@@ -11,9 +11,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.models import Campaign
+from core.audit import Action, audit_record
 from ledger.excel.exporter import export_ledger_xlsx
 from ledger.models import Measure, Problem
-from units.audit import Action, audit_record
 
 from .import_ledger import acting_user
 

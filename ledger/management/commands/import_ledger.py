@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.import_output import write_import_report
 from ledger.excel.importer import apply_ledger
-from units.import_output import write_import_report
 from units.models import Role, User
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from units.import_output import write_import_report
+from core.import_output import write_import_report
 from units.models import User
 from units.roster import RosterReport
 

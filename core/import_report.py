@@ -1,4 +1,4 @@
-"""What a roster preview or import found, row by row; stored as JSON on the ImportJob and shown to the admin."""
+"""What a roster preview or import found, row by row; stored as JSON on the Job and shown to the admin."""
 
 from __future__ import annotations
 
