@@ -72,8 +72,13 @@ class CampaignForm(forms.Form):
         label="月调度日", min_value=1, max_value=MONTHLY_REPORT_DAY_MAX, initial=25, help_text="每月几日生成月调度。"
     )
 
+    reopen_days = forms.IntegerField(
+        label="重新整改期限天数", min_value=1, max_value=365, initial=15, required=False,
+        help_text="问题重新打开（回头看反弹）时，新的整改时限默认为今天起的天数（按期限计算方式）。",
+    )
+
     POLICY = ("yellow_window_days", "deadline_mode", "supervise_after_days", "listed_after_days",
-              "monthly_report_day")
+              "monthly_report_day", "reopen_days")
 
     def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,12 +86,16 @@ class CampaignForm(forms.Form):
         field.queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
         # Offered in tree order (a path sorts by primary key, not by the roster's order); validated by the queryset.
         field.choices = [(u.pk, field.label_from_instance(u)) for u in in_tree_order(field.queryset)]  # type: ignore[attr-defined]
-        for name in ("yellow_window_days", "supervise_after_days", "listed_after_days", "monthly_report_day"):
+        for name in ("yellow_window_days", "supervise_after_days", "listed_after_days", "monthly_report_day",
+                     "reopen_days"):
             self.fields[name].error_messages.update({
                 "required": "请填写天数。", "invalid": "请输入整数。",
                 "min_value": "不能小于 %(limit_value)s。", "max_value": "不能大于 %(limit_value)s。",
             })
         _style(self)
+
+    def clean_reopen_days(self) -> int:
+        return self.cleaned_data.get("reopen_days") or 15
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()

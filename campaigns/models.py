@@ -52,6 +52,9 @@ class Campaign(models.Model):
         "期限计算方式", max_length=16, choices=DeadlineMode.choices, default=DeadlineMode.CALENDAR
     )
     monthly_report_day = models.PositiveSmallIntegerField("月调度日", default=25)
+    reopen_days = models.PositiveSmallIntegerField(
+        "重新整改期限天数", default=15, help_text="问题重新打开（回头看反弹）时，新的整改时限默认为今天起的天数"
+    )
     # Numbering: the last sequence number handed out; claimed under a row lock.
     last_problem_seq = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(

@@ -11,9 +11,11 @@ from django.db import models
 
 ProgressFn = Callable[[int, int], None]
 
-NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
-STATUSES = (NEW, CHANGED, UNCHANGED, ERROR)
-STATUS_LABELS = {NEW: "新增", CHANGED: "更新", UNCHANGED: "未变", ERROR: "错误"}
+NEW, CHANGED, UNCHANGED, CONFLICT, ERROR = "new", "changed", "unchanged", "conflict", "error"
+STATUSES = (NEW, CHANGED, UNCHANGED, CONFLICT, ERROR)
+# 冲突: a stale row (exported before the system changed it) that differs from the system; the system's value stays
+# unless the user picks the file's.
+STATUS_LABELS = {NEW: "新增", CHANGED: "更新", UNCHANGED: "未变", CONFLICT: "冲突", ERROR: "错误"}
 
 
 def field_label(model: type[models.Model], name: str) -> str:
@@ -26,11 +28,15 @@ def field_label(model: type[models.Model], name: str) -> str:
 @dataclass
 class RowOutcome:
     row: int  # as Excel numbers it
-    status: str  # "new" | "changed" | "unchanged" | "error"
+    status: str  # one of STATUSES
     key: str  # unit code or username
     label: str  # unit name or person's name
     changes: dict[str, list[Any]] = field(default_factory=dict)  # Chinese field label → [old, new]
     errors: list[str] = field(default_factory=list)
+    # What the file says that is not imported, and why (e.g. a state that only the workflow may change).
+    notices: list[str] = field(default_factory=list)
+    # {"id", "label", "system", "file", "taken"}: fields of a stale row that the system changed since.
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -67,7 +73,9 @@ class RosterReport:
 
     def summary_line(self) -> str:
         c = self.counts
-        return f"新增 {c[NEW]}，更新 {c[CHANGED]}，未变 {c[UNCHANGED]}，错误 {c[ERROR] + len(self.file_errors)}"
+        conflicts = f"，冲突 {c[CONFLICT]}" if c[CONFLICT] else ""
+        return (f"新增 {c[NEW]}，更新 {c[CHANGED]}，未变 {c[UNCHANGED]}{conflicts}，"
+                f"错误 {c[ERROR] + len(self.file_errors)}")
 
     def to_json(self) -> dict[str, Any]:
         return {

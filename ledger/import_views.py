@@ -21,6 +21,7 @@ from campaigns.services import CODE_RE
 from core.audit import client_ip
 from core.jobs import job_apply, job_import_create, job_preview
 from core.models import Job
+from ledger import workflow
 from ledger.excel import LEDGER_KIND
 from ledger.excel.columns import LEDGER_COLUMNS
 from ledger.excel.exporter import export_ledger_xlsx
@@ -81,8 +82,8 @@ class LedgerUploadForm(forms.Form):
 
 def _require_importer(request: HttpRequest) -> None:
     user: Any = request.user
-    if not user.has_role(Role.OFFICE, Role.ADMIN):
-        raise PermissionDenied("只有作风办或系统管理员可以导入问题台账。")
+    if not user.has_role(Role.OFFICE):
+        raise PermissionDenied(workflow.STEPS[workflow.A.IMPORT].who_message)
 
 
 def _get_job(request: HttpRequest, pk: int) -> Job:

@@ -95,6 +95,9 @@ class Problem(models.Model):
     # 阶段性销号: a long-term problem signed off for its current stage; it stays 长期坚持 in reports.
     stage_closed = models.BooleanField("阶段性销号", default=False, editable=False)
     closed_at = models.DateTimeField("销号时间", null=True, blank=True, editable=False)
+    # Moves on with every change to the problem, its measures or its progress (`workflow.touch`); a ledger export
+    # records it per row, so a re-imported row can be told stale.
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -197,7 +200,7 @@ class Evidence(models.Model):
 
 class TransitionAction(models.TextChoices):
     CREATE = "create", "录入"
-    IMPORT = "import", "导入"
+    IMPORT = "import", "台账导入"
     ASSIGN = "assign", "分派"
     APPLY = "apply", "申请销号"
     APPROVE = "approve", "核查通过"

@@ -54,8 +54,11 @@ def _check_campaign_refs(campaign: Campaign, values: dict[str, Any]) -> None:
 @transaction.atomic
 def problem_create(
     *, campaign: Campaign, by: Any, summary: str, co_units: Iterable[Unit] = (), imported: bool = False,
-    ip: str | None = None, **values: Any,
+    ip: str | None = None, note: str = "", **values: Any,
 ) -> Problem:
+    """录入 a draft; `imported` for a problem from a ledger file, whose state `workflow.import_new` sets next."""
+    if not workflow.is_office(by):
+        raise workflow.WorkflowError("只有作风办可以录入问题。", workflow.ROLE)
     unknown = set(values) - set(PROBLEM_FIELDS)
     if unknown:
         raise ValueError(f"unknown problem fields: {sorted(unknown)}")
@@ -65,21 +68,22 @@ def problem_create(
     problem.full_clean(exclude=["created_by"])
     problem.save()
     problem.co_units.set(list(co_units))
-    workflow.record_creation(problem=problem, by=by, imported=imported, ip=ip)
-    audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=problem, ip=ip,
+    if imported:
+        workflow.require(workflow.A.IMPORT, by, problem)  # its first transition is `workflow.import_new`'s
+    else:
+        workflow.record_creation(problem=problem, by=by, ip=ip)
+    audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=problem, ip=ip, note=note,
                  changes={"number": number, "summary": problem.summary})
     return problem
 
 
 @transaction.atomic
 def problem_update(
-    *, problem: Problem, by: Any, co_units: Iterable[Unit] | None = None, ip: str | None = None, **values: Any
+    *, problem: Problem, by: Any, co_units: Iterable[Unit] | None = None, ip: str | None = None, note: str = "",
+    **values: Any,
 ) -> Problem:
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
-    if not workflow.is_office(by):
-        raise workflow.WorkflowError("只有作风办可以修改问题。")
-    if not problem.is_open:
-        raise workflow.WorkflowError(f"问题 {problem.number} 当前状态为“{problem.get_status_display()}”，不能修改。")
+    workflow.require(workflow.EDIT, by, problem)
     unknown = set(values) - set(PROBLEM_FIELDS)
     if unknown:
         raise ValueError(f"unknown problem fields: {sorted(unknown)}")
@@ -103,18 +107,18 @@ def problem_update(
             changes["co_units"] = [[str(u) for u in old], [str(u) for u in co_units]]
             problem.co_units.set(list(co_units))
     if changes:
-        audit_record(action=Action.UPDATE, actor=by, obj=problem, changes=changes, ip=ip)
+        workflow.touch(problem.pk)
+        audit_record(action=Action.UPDATE, actor=by, obj=problem, changes=changes, ip=ip, note=note)
     return problem
 
 
 @transaction.atomic
 def measure_create(
     *, problem: Problem, by: Any, content: str, unit: Unit, responsible_person: str = "",
-    deadline: dt.date | None = None, is_long_term: bool = False, imported: bool = False, ip: str | None = None,
+    deadline: dt.date | None = None, is_long_term: bool = False, ip: str | None = None, note: str = "",
 ) -> Measure:
     problem = Problem.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=problem.pk)
-    if not imported and not workflow.can_manage_measures(by, problem):
-        raise workflow.WorkflowError("当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    workflow.require(workflow.MEASURES, by, problem)
     content = (content or "").strip()
     if not content:
         raise ValidationError({"content": "请填写整改措施内容。"})
@@ -125,16 +129,17 @@ def measure_create(
         problem=problem, seq=seq, content=content, unit=unit, responsible_person=responsible_person.strip(),
         deadline=deadline, is_long_term=is_long_term,
     )
-    audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=m, ip=ip,
+    workflow.touch(problem.pk)
+    audit_record(action=Action.CREATE, actor=by, obj=m, ip=ip, note=note,
                  changes={"problem": problem.number, "content": content[:100], "unit": str(unit)})
     return m
 
 
 @transaction.atomic
-def measure_update(*, measure: Measure, by: Any, ip: str | None = None, **values: Any) -> Measure:
+def measure_update(*, measure: Measure, by: Any, ip: str | None = None, note: str = "", **values: Any) -> Measure:
+    workflow.lock_problem_of(measure)
     measure = Measure.objects.select_for_update(of=("self",)).select_related("problem__lead_unit").get(pk=measure.pk)
-    if not workflow.can_manage_measures(by, measure.problem):
-        raise workflow.WorkflowError("当前不能修改该措施。")
+    workflow.require(workflow.MEASURES, by, measure.problem)
     unknown = set(values) - set(MEASURE_FIELDS)
     if unknown:
         raise ValueError(f"unknown measure fields: {sorted(unknown)}")
@@ -145,7 +150,8 @@ def measure_update(*, measure: Measure, by: Any, ip: str | None = None, **values
         raise ValidationError({"deadline": "请填写完成时限，或勾选“长期坚持”。"})
     measure.save()
     if changes:
-        audit_record(action=Action.UPDATE, actor=by, obj=measure, changes=changes, ip=ip)
+        workflow.touch(measure.problem_id)
+        audit_record(action=Action.UPDATE, actor=by, obj=measure, changes=changes, ip=ip, note=note)
     return measure
 
 
@@ -165,13 +171,12 @@ def validate_evidence_file(f: UploadedFile) -> None:
 @transaction.atomic
 def progress_add(
     *, measure: Measure, by: Any, text: str, on: dt.date | None = None, files: Sequence[UploadedFile] = (),
-    mark_status: str | None = None, imported: bool = False, ip: str | None = None,
+    mark_status: str | None = None, ip: str | None = None, note: str = "",
 ) -> ProgressEntry:
     """A dated progress entry on a measure, with evidence files; optionally moves the measure's status."""
     workflow.lock_problem_of(measure)
     measure = Measure.objects.select_related("problem__lead_unit", "problem__campaign", "unit").get(pk=measure.pk)
-    if not imported and not workflow.can_record_progress(by, measure):
-        raise workflow.WorkflowError("当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
+    workflow.require(workflow.PROGRESS, by, measure.problem, measure=measure)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "请填写整改进展。"})
@@ -186,9 +191,10 @@ def progress_add(
             progress=entry, problem=measure.problem, file=f, original_name=os.path.basename(f.name or "")[:255],
             size=f.size or 0, content_type=getattr(f, "content_type", "") or "", uploaded_by=by,
         )
-    if mark_status and mark_status != measure.status and not imported:
-        workflow.measure_set_status(measure=measure, by=by, status=mark_status, completed_on=on, ip=ip)
-    audit_record(action=Action.CREATE, actor=by, obj=entry, ip=ip,
+    workflow.touch(measure.problem_id)
+    if mark_status and mark_status != measure.status:
+        workflow.measure_set_status(measure=measure, by=by, status=mark_status, completed_on=on, ip=ip, note=note)
+    audit_record(action=Action.CREATE, actor=by, obj=entry, ip=ip, note=note,
                  changes={"measure": str(measure), "text": text[:100], "files": [f.name for f in files]})
     return entry
 

@@ -24,7 +24,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("待核查", "ledger:review_queue", "clipboard-check", (Role.OFFICE,)),
     NavItem("本单位待办", "ledger:my_tasks", "list-check", (Role.LIAISON,)),
     NavItem("回头看", "ledger:lookback_list", "arrow-counterclockwise", (Role.OFFICE,)),
-    NavItem("台账导入", "ledger:import_start", "file-earmark-arrow-up", (Role.OFFICE, Role.ADMIN)),
+    NavItem("台账导入", "ledger:import_start", "file-earmark-arrow-up", (Role.OFFICE,)),
     NavItem("专项行动", "campaigns:campaign_list", "flag", (Role.OFFICE, Role.ADMIN)),
     NavItem("单位", "units:unit_tree", "diagram-3", (Role.ADMIN, Role.OFFICE, Role.LEADER, Role.LIAISON)),
     NavItem("用户", "units:user_list", "people", (Role.ADMIN,)),

@@ -217,13 +217,19 @@ def audit_change_lines(entry: AuditEntry) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- roster import
 
-ROW_TABS = (("", "全部"), ("new", "新增"), ("changed", "更新"), ("unchanged", "未变"), ("error", "错误"))
+ROW_TABS = (
+    ("", "全部"), ("new", "新增"), ("changed", "更新"), ("unchanged", "未变"), ("conflict", "冲突"), ("error", "错误"),
+)
 
 
 def import_tabs(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tabs of an import preview; 冲突 only when the preview found any."""
     counts = report.get("counts") or {}
     total = len(report.get("rows") or [])
-    return [{"key": key, "label": label, "count": counts.get(key, 0) if key else total} for key, label in ROW_TABS]
+    return [
+        {"key": key, "label": label, "count": counts.get(key, 0) if key else total}
+        for key, label in ROW_TABS if key != "conflict" or counts.get("conflict")
+    ]
 
 
 def import_rows(report: dict[str, Any], show: str = "") -> list[dict[str, Any]]:

@@ -9,9 +9,13 @@ Which problem a row is (upsert identity), in this order:
 - otherwise the problem whose 序号 (seq) is the row's 序号, unless another problem has exactly the row's 问题描述;
 - otherwise the problem with the same 问题描述; otherwise a new problem (numbered by the campaign's counter).
 
-Only what the file carries is compared: a column the file lacks leaves the field as it is. New problems and measures
-are created with `imported=True`; changes go through `problem_update` / `measure_update` (office only); states go
-through `workflow.import_state` (new problems; existing ones only forward) and `workflow.measure_set_status`.
+Only what the file carries is compared: a column the file lacks leaves the field as it is. A file is data, never a
+decision: everything goes through the ledger's services and the workflow, with the importer's role checked as any
+caller's. A new problem starts in the state its row records (`workflow.import_new`: one 台账导入 transition naming the
+file and the row); an existing problem's state never comes from the file (a difference is shown as a notice), and
+measure states change through `workflow.measure_set_status` while the problem is being rectified. A row exported
+before the system changed its problem is stale (`ledger.excel.versions`): what the system changed since is a 冲突,
+left as the system has it unless the user picks the file's value.
 The status words and their mapping are tables in `ledger.excel.columns`; the comparing and checking is
 `ledger.excel.planner`'s, which reads only.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +35,17 @@ from django.utils import timezone
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, CampaignStatus
 from core.audit import Action, audit_record
-from core.import_report import CHANGED, ERROR, NEW, Progress, ProgressFn, RosterReport, RowOutcome, file_label
+from core.import_report import (
+    CHANGED,
+    CONFLICT,
+    ERROR,
+    NEW,
+    Progress,
+    ProgressFn,
+    RosterReport,
+    RowOutcome,
+    file_label,
+)
 from core.xlsx import XlsxError
 from ledger import services, workflow
 from ledger.models import Measure, ProblemStatus
@@ -38,6 +53,7 @@ from units.models import User
 
 from .planner import Planner, ProblemPlan
 from .reader import LedgerSheet, read_ledger
+from .versions import RowVersion, read_versions
 
 S = ProblemStatus
 
@@ -83,8 +99,8 @@ def _campaign_for(code: str) -> Campaign | None:
 
 
 def _plan(sheet: LedgerSheet, campaign: Campaign, *, by: Any, report: LedgerReport, progress: ProgressFn | None,
-          today: dt.date) -> LedgerPlan:
-    planner = Planner(sheet, campaign, by=by, today=today)
+          today: dt.date, versions: dict[str, RowVersion], take_file: Collection[str] = ()) -> LedgerPlan:
+    planner = Planner(sheet, campaign, by=by, today=today, versions=versions, take_file=take_file)
     plans = []
     for i, rec in enumerate(sheet.problems, start=1):
         plans.append(planner.plan(rec))
@@ -112,17 +128,26 @@ def _plan(sheet: LedgerSheet, campaign: Campaign, *, by: Any, report: LedgerRepo
     return LedgerPlan(campaign=campaign, report=report, problems=plans)
 
 
-def _read(file: Any, report: LedgerReport) -> LedgerSheet | None:
+def _refuse_importer(by: Any, report: LedgerReport) -> bool:
+    """The importer's role is asked as any caller's: a ledger comes in only by the office's hand."""
+    if by is not None and not workflow.is_office(by):
+        report.file_errors.append(f"{workflow.STEPS[workflow.A.IMPORT].who_message}（当前账号：{by}）")
+        return True
+    return False
+
+
+def _read(file: Any, report: LedgerReport) -> tuple[LedgerSheet | None, dict[str, RowVersion]]:
     try:
-        return read_ledger(file)
+        sheet = read_ledger(file)
     except XlsxError as exc:
         report.file_errors.append(exc.message)
-        return None
+        return None, {}
+    return sheet, read_versions(file)
 
 
 def preview_ledger(
     file: Any, *, campaign: str, campaign_name: str = "", by: Any = None, user_id: int | None = None,
-    progress: ProgressFn | None = None, **_: Any,
+    progress: ProgressFn | None = None, take_file: Collection[str] = (), **_: Any,
 ) -> LedgerReport:
     """Read a ledger and check it against the campaign (which need not exist yet). Never writes.
 
@@ -132,7 +157,9 @@ def preview_ledger(
         by = User.objects.filter(pk=user_id).first()
     steps = Progress(progress)
     report = LedgerReport()
-    sheet = _read(file, report)
+    if _refuse_importer(by, report):
+        return report
+    sheet, versions = _read(file, report)
     steps.phase(0.0, 0.5)
     if sheet is None:
         return report
@@ -145,7 +172,8 @@ def preview_ledger(
         existing = Campaign(code=campaign.strip(), name=name)
         report.warnings.append(f"专项行动 {existing.code} 尚不存在，导入时将新建（名称：{name}）。")
     report.campaign = {"code": existing.code, "name": existing.name, "exists": bool(existing.pk)}
-    _plan(sheet, existing, by=by, report=report, progress=steps.phase(0.5, 1.0), today=timezone.localdate())
+    _plan(sheet, existing, by=by, report=report, progress=steps.phase(0.5, 1.0), today=timezone.localdate(),
+          versions=versions, take_file=take_file)
     steps.finish()
     return report
 
@@ -157,15 +185,19 @@ class _Abort(Exception):
 
 def apply_ledger(
     file: Any, *, campaign: str, campaign_name: str = "", by: Any, ip: str | None = None,
-    progress: ProgressFn | None = None, dry_run: bool = False, **_: Any,
+    progress: ProgressFn | None = None, dry_run: bool = False, take_file: Collection[str] = (), **_: Any,
 ) -> LedgerReport:
     """Import a ledger in one transaction (creating the campaign when it does not exist); if the report has any
-    error, nothing is written. `dry_run` only previews."""
+    error, nothing is written. `dry_run` only previews. `take_file`: the conflicts ("编号|字段") where the user
+    picked the file's value over the system's."""
     if dry_run:
-        return preview_ledger(file, campaign=campaign, campaign_name=campaign_name, by=by, progress=progress)
+        return preview_ledger(file, campaign=campaign, campaign_name=campaign_name, by=by, progress=progress,
+                              take_file=take_file)
     steps = Progress(progress)
     report = LedgerReport()
-    sheet = _read(file, report)
+    if _refuse_importer(by, report):
+        return report
+    sheet, versions = _read(file, report)
     if sheet is None:
         return report
     steps.phase(0.0, 0.3)
@@ -185,10 +217,11 @@ def apply_ledger(
                     raise _Abort(report) from exc
             target = Campaign.objects.select_for_update().get(pk=target.pk)  # one import per campaign at a time
             report.campaign = {"code": target.code, "name": target.name, "exists": not created}
-            plan = _plan(sheet, target, by=by, report=report, progress=steps.phase(0.3, 0.5), today=today)
+            plan = _plan(sheet, target, by=by, report=report, progress=steps.phase(0.3, 0.5), today=today,
+                         versions=versions, take_file=take_file)
             if not report.ok:
                 raise _Abort(report)
-            _write(plan, by=by, ip=ip, today=today, progress=steps.phase(0.5, 1.0))
+            _write(plan, by=by, ip=ip, today=today, source=file_label(file), progress=steps.phase(0.5, 1.0))
             report.applied = True
             audit_record(action=Action.IMPORT, actor=by, obj=target, ip=ip,
                          note=f"导入问题台账{file_label(file)}：{report.summary_line()}")
@@ -198,14 +231,16 @@ def apply_ledger(
     return report
 
 
-# ---- writing ---------------------------------------------------------------------------------------------------
+# ---- writing ----------------------------------------------------------------------------------------------------
 
-def _write(plan: LedgerPlan, *, by: Any, ip: str | None, today: dt.date, progress: ProgressFn | None) -> None:
-    campaign_plans = [p for p in plan.problems if p.outcome.status in (NEW, CHANGED)]
+def _write(plan: LedgerPlan, *, by: Any, ip: str | None, today: dt.date, source: str,
+           progress: ProgressFn | None) -> None:
+    campaign_plans = [p for p in plan.problems if p.outcome.status in (NEW, CHANGED, CONFLICT)]
     for i, pp in enumerate(campaign_plans, start=1):
         try:
             with transaction.atomic():
-                _write_problem(pp, campaign=plan.campaign, by=by, ip=ip, today=today)
+                _write_problem(pp, campaign=plan.campaign, by=by, ip=ip, today=today,
+                               note=f"台账导入：{source}第{pp.record.row}行")
         except (workflow.WorkflowError, ValidationError) as exc:
             messages = getattr(exc, "messages", None) or [str(exc)]
             pp.outcome.errors.append(f"第{pp.record.row}行：" + "；".join(messages))
@@ -215,36 +250,40 @@ def _write(plan: LedgerPlan, *, by: Any, ip: str | None, today: dt.date, progres
             progress(i, len(campaign_plans))
 
 
-def _write_problem(pp: ProblemPlan, *, campaign: Campaign, by: Any, ip: str | None, today: dt.date) -> None:
+def _write_problem(pp: ProblemPlan, *, campaign: Campaign, by: Any, ip: str | None, today: dt.date,
+                   note: str) -> None:
+    """One row, through the services and the workflow as any other caller: the importer's role is checked."""
     p = pp.existing
     if p is None:
         p = services.problem_create(
-            campaign=campaign, by=by, summary=pp.summary,
-            co_units=pp.co_units or [], imported=True, ip=ip, **pp.values,
+            campaign=campaign, by=by, summary=pp.summary, co_units=pp.co_units or [], imported=True, ip=ip,
+            note=note, **pp.values,
         )
         pp.outcome.key = p.number
-    elif pp.values or pp.co_units is not None:
-        p = services.problem_update(problem=p, by=by, co_units=pp.co_units, ip=ip, **pp.values)
-    states: dict[int, str] = {}
+        states: dict[int, str] = {}
+        entries: dict[int, str] = {}
+        for mp in pp.measures:
+            m = services.measure_create(problem=p, by=by, ip=ip, note=note, **mp.values)
+            if mp.status:
+                states[m.pk] = mp.status
+            if mp.progress:
+                entries[m.pk] = mp.progress
+        workflow.import_new(problem=p, by=by, status=pp.status or S.DRAFT, note=note, measure_states=states,
+                            progress=entries, on=today, ip=ip)
+        return
+    if pp.values or pp.co_units is not None:
+        p = services.problem_update(problem=p, by=by, co_units=pp.co_units, ip=ip, note=note, **pp.values)
     for mp in pp.measures:
-        m = mp.existing
-        if m is None:
-            m = services.measure_create(problem=p, by=by, imported=True, ip=ip, **mp.values)
+        if mp.existing is None:
+            m = services.measure_create(problem=p, by=by, ip=ip, note=note, **mp.values)
         elif mp.values:
-            m = services.measure_update(measure=m, by=by, ip=ip, **mp.values)
-        if mp.progress:
-            services.progress_add(measure=m, by=by, text=mp.progress, on=today, imported=True, ip=ip)
-        if mp.status:
-            states[m.pk] = mp.status
-    if pp.existing is None or pp.status is not None:
-        workflow.import_state(problem=p, by=by, status=pp.status or p.status, measure_states=states)
-    elif states:
-        p.refresh_from_db(fields=["status"])
-        if p.status == S.IN_PROGRESS:
-            for measure_id, status in states.items():
-                workflow.measure_set_status(measure=Measure(pk=measure_id), by=by, status=status, ip=ip)
+            m = services.measure_update(measure=mp.existing, by=by, ip=ip, note=note, **mp.values)
         else:
-            workflow.import_state(problem=p, by=by, status=p.status, measure_states=states)
+            m = mp.existing
+        if mp.progress:
+            services.progress_add(measure=m, by=by, text=mp.progress, on=today, ip=ip, note=note)
+        if mp.status and mp.status != Measure.objects.values_list("status", flat=True).get(pk=m.pk):
+            workflow.measure_set_status(measure=m, by=by, status=mp.status, ip=ip, note=note)
 
 
 __all__ = ["LedgerReport", "apply_ledger", "preview_ledger"]

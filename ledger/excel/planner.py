@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
-from core.import_report import CHANGED, ERROR, NEW, UNCHANGED, RowOutcome
+from core.import_report import CHANGED, CONFLICT, ERROR, NEW, UNCHANGED, RowOutcome
 from core.xlsx import CellError
 from ledger import workflow
 from ledger.models import (
@@ -30,11 +31,9 @@ from ledger.models import (
 
 from .reader import LedgerSheet, MeasureRecord, ProblemRecord
 from .unitref import UnitResolver, norm
+from .versions import RowVersion, digests
 
 S = ProblemStatus
-# Forward order of the states an import may move a problem along (voided stands apart).
-RANK = {S.DRAFT: 0, S.IN_PROGRESS: 1, S.PENDING_REVIEW: 2, S.CLOSED: 3}
-MEASURE_EDITABLE = (S.DRAFT, S.IN_PROGRESS)  # as workflow.can_manage_measures
 SUMMARY_MAX = 60
 _FIRST_SENTENCE = re.compile(r"[。；;\n]")
 
@@ -65,6 +64,20 @@ class MeasurePlan:
 
 
 @dataclass
+class Change:
+    """One difference between the file and the system, and where the plan holds it (to withdraw it)."""
+
+    label: str  # as the preview shows it: 问题描述, 措施2 状态 …
+    old: str
+    new: str
+    key: str  # the column's key
+    row: int
+    field: str | None = None  # a problem field of ProblemPlan.values ("co_units" for ProblemPlan.co_units)
+    measure: MeasurePlan | None = None
+    part: str = ""  # of the measure: a MeasurePlan.values key, "deadline" (with is_long_term), "status", "progress"
+
+
+@dataclass
 class ProblemPlan:
     record: ProblemRecord
     outcome: RowOutcome
@@ -73,12 +86,29 @@ class ProblemPlan:
     values: dict[str, Any] = field(default_factory=dict)
     co_units: list[Any] | None = None  # None: leave them
     measures: list[MeasurePlan] = field(default_factory=list)
-    status: str | None = None  # the problem's state to reach; None: leave it
-    # (label, old, new, column key, row) for the preview and for refusing changes to a closed problem
-    changes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    status: str | None = None  # a new problem's state from the file; an existing problem's never comes from it
+    changes: list[Change] = field(default_factory=list)
 
-    def change(self, label: str, old: Any, new: Any, key: str, row: int | None = None) -> None:
-        self.changes.append((label, str(old or ""), str(new or ""), key, row or self.record.row))
+    def change(self, label: str, old: Any, new: Any, key: str, row: int | None = None, **where: Any) -> None:
+        self.changes.append(Change(label, str(old or ""), str(new or ""), key, row or self.record.row, **where))
+
+    def withdraw(self, c: Change) -> None:
+        """Leave the system's value for this change."""
+        self.changes.remove(c)
+        if c.field == "co_units":
+            self.co_units = None
+        elif c.field is not None:
+            self.values.pop(c.field, None)
+        elif c.measure is not None:
+            if c.part == "status":
+                c.measure.status = None
+            elif c.part == "progress":
+                c.measure.progress = ""
+            elif c.part == "deadline":
+                c.measure.values.pop("deadline", None)
+                c.measure.values.pop("is_long_term", None)
+            else:
+                c.measure.values.pop(c.part, None)
 
 
 def problems_of(campaign: Campaign) -> list[Problem]:
@@ -92,8 +122,13 @@ def problems_of(campaign: Campaign) -> list[Problem]:
 
 
 class Planner:
-    def __init__(self, sheet: LedgerSheet, campaign: Campaign, *, by: Any, today: dt.date) -> None:
+    def __init__(
+        self, sheet: LedgerSheet, campaign: Campaign, *, by: Any, today: dt.date,
+        versions: dict[str, RowVersion] | None = None, take_file: Collection[str] = (),
+    ) -> None:
         self.sheet, self.campaign, self.by, self.today = sheet, campaign, by, today
+        self.versions = versions or {}
+        self.take_file = set(take_file)  # conflict ids ("编号|字段") where the user picked the file's value
         self.units = UnitResolver()
         if campaign.pk:
             self.sources = {norm(s.name): s for s in Source.objects.filter(campaign=campaign)}
@@ -255,6 +290,9 @@ class Planner:
         else:
             self.diff_problem(plan, values, co)
         self.plan_status(plan, lead)
+        if p is not None:
+            self.resolve_stale(plan)
+            self.leave_states_to_workflow(plan)
         self.check_inactive(plan, values, co)
         if p is not None and not plan.outcome.errors:  # a cell that failed to read would only echo here
             self.check_editable(plan)
@@ -324,33 +362,34 @@ class Planner:
                           "deadline": deadline, "is_long_term": long_term}
                 plan.measures.append(MeasurePlan(mr, None, values, status, progress))
                 continue
-            values = {}
+            mp = MeasurePlan(mr, m, {}, None, "")
+            values = mp.values
             label = f"措施{m.seq}"
             if mr.content != m.content:
                 values["content"] = mr.content
-                plan.change(f"{label} 整改措施", m.content, mr.content, "measures", mr.row)
+                plan.change(f"{label} 整改措施", m.content, mr.content, "measures", mr.row, measure=mp, part="content")
             if unit is not None and unit.pk != m.unit_id:
                 values["unit"] = unit
-                plan.change(f"{label} 责任单位", m.unit, unit, "measure_unit", mr.row)
+                plan.change(f"{label} 责任单位", m.unit, unit, "measure_unit", mr.row, measure=mp, part="unit")
             if mr.person is not None and mr.person != m.responsible_person:
                 values["responsible_person"] = mr.person
-                plan.change(f"{label} 责任人", m.responsible_person, mr.person, "responsible_person", mr.row)
+                plan.change(f"{label} 责任人", m.responsible_person, mr.person, "responsible_person", mr.row,
+                            measure=mp, part="responsible_person")
             if long_term and m.is_long_term:
                 keep_deadline = True  # 长期坚持 either way (a long-term measure may also carry a stage date)
             if not keep_deadline and mr.deadline is not None and (deadline, long_term) != (m.deadline, m.is_long_term):
                 values["deadline"], values["is_long_term"] = deadline, long_term
                 plan.change(f"{label} 整改时限", date_text(m.deadline, m.is_long_term),
-                            date_text(deadline, long_term), "deadline", mr.row)
-            if status == m.status:
-                status = None
-            elif status is not None:
-                plan.change(f"{label} 状态", m.get_status_display(), MeasureStatus(status).label, "status", mr.row)
+                            date_text(deadline, long_term), "deadline", mr.row, measure=mp, part="deadline")
+            if status is not None and status != m.status:
+                mp.status = status
+                plan.change(f"{label} 状态", m.get_status_display(), MeasureStatus(status).label, "status", mr.row,
+                            measure=mp, part="status")
             latest = getattr(m, "latest_progress", None) or ""
             if progress and progress != latest:
-                plan.change(f"{label} 整改进展", latest, progress, "progress", mr.row)
-            else:
-                progress = ""
-            plan.measures.append(MeasurePlan(mr, m, values, status, progress))
+                mp.progress = progress
+                plan.change(f"{label} 整改进展", latest, progress, "progress", mr.row, measure=mp, part="progress")
+            plan.measures.append(mp)
 
     def plan_deadline(self, plan: ProblemPlan, values: dict[str, Any]) -> None:
         """The problem's deadline: the latest of its measures' (a row without measures gives its own).
@@ -402,17 +441,29 @@ class Planner:
                 label, key = labels[name]
                 if name == "rectification_type":
                     old, new = RectificationType(old).label, RectificationType(new).label
-                plan.change(label, old, new, key)
+                plan.change(label, old, new, key, field=name)
         plan.values = changed
         if co is not None:
             old_co = list(p.co_units.all())
             if sorted(u.pk for u in co) != sorted(u.pk for u in old_co):
                 plan.co_units = co
-                plan.change("配合单位", "、".join(u.name for u in old_co), "、".join(u.name for u in co), "co_units")
+                plan.change("配合单位", "、".join(u.name for u in old_co), "、".join(u.name for u in co), "co_units",
+                            field="co_units")
 
     def plan_status(self, plan: ProblemPlan, lead: Any) -> None:
+        """A new problem starts in the state its row records. An existing problem's state is the workflow's: a
+        different 销号情况 in the file is shown, never applied."""
         rec, p = plan.record, plan.existing
-        if p is not None and not rec.closure_given:
+        if p is not None:
+            target = rec.closure
+            # "未销号" and the like (no state of its own) differ only from a problem no longer open
+            differs = target != p.status if target is not None else p.status not in OPEN_STATUSES
+            if rec.closure_given and differs:
+                said = status_label(target) if target is not None else "未销号"
+                plan.outcome.notices.append(
+                    f"第{rec.row}行「{self.sheet.column('closure')}」：系统：{p.get_status_display()}；"
+                    f"文件：{said} — 状态不从文件导入，请在系统中办理。"
+                )
             return
         target = rec.closure or (S.IN_PROGRESS if lead is not None else S.DRAFT)
         if target not in (S.DRAFT, S.VOIDED) and lead is None:
@@ -421,23 +472,44 @@ class Planner:
             self.cell_error(plan, rec.row, "closure" if rec.closure_given else "lead_unit",
                             f"没有牵头单位，不能设为“{status_label(target)}”")
             return
-        if p is None:
-            if target in (S.PENDING_REVIEW, S.CLOSED) and not any(m.record.status for m in plan.measures):
-                for m in plan.measures:  # signing off presumes every measure done
-                    m.status = MeasureStatus.DONE
-            plan.status = target
-            return
-        if target == p.status:
-            return
-        if p.status == S.VOIDED or (target != S.VOIDED and RANK[S(target)] < RANK[S(p.status)]):
-            self.cell_error(
-                plan, rec.row, "closure",
-                f"系统中问题 {p.number} 已是“{p.get_status_display()}”，台账为“{status_label(target)}”，"
-                "导入不能退回状态（退回、重新打开请在系统中办理）",
-            )
-            return
+        if target in (S.PENDING_REVIEW, S.CLOSED) and not any(m.record.status for m in plan.measures):
+            for m in plan.measures:  # signing off presumes every measure done
+                m.status = MeasureStatus.DONE
         plan.status = target
-        plan.change("状态", p.get_status_display(), status_label(target), "closure")
+
+    def resolve_stale(self, plan: ProblemPlan) -> None:
+        """A row exported before the system changed the problem: each field the system changed since and the file
+        gives otherwise is a conflict, left as the system has it unless the user picked the file's value."""
+        p = plan.existing
+        assert p is not None
+        version = self.versions.get(p.number) if self.sheet.has("number") else None
+        if version is None or version.version >= p.version:
+            return
+        now = digests(p)
+        for c in list(plan.changes):
+            if not version.system_changed(c.label, now):
+                continue  # the system left it as exported: the file's value is an edit
+            cid = f"{p.number}|{c.label}"
+            taken = cid in self.take_file
+            plan.outcome.conflicts.append(
+                {"id": cid, "label": c.label, "system": c.old, "file": c.new, "taken": taken}
+            )
+            if not taken:
+                plan.withdraw(c)
+
+    def leave_states_to_workflow(self, plan: ProblemPlan) -> None:
+        """Measure states and progress come in only while the problem is being rectified (as the workflow allows
+        anyone); otherwise the difference is shown and the system's stays."""
+        p = plan.existing
+        assert p is not None
+        if p.status == S.IN_PROGRESS:
+            return
+        for c in [c for c in plan.changes if c.part in ("status", "progress")]:
+            plan.outcome.notices.append(
+                f"第{c.row}行{c.label}：系统：{c.old or '（空）'}；文件：{c.new or '（空）'} — "
+                f"问题当前为“{p.get_status_display()}”，未导入。"
+            )
+            plan.withdraw(c)
 
     def check_inactive(self, plan: ProblemPlan, values: dict[str, Any], co: list[Any] | None) -> None:
         """A newly named unit must be active (an old reference to a since-abolished unit may stay)."""
@@ -466,17 +538,17 @@ class Planner:
         measures = any(m.existing is None or m.values or m.progress for m in plan.measures)
         statuses = any(m.status for m in plan.measures) and plan.status is None
         if (fields or measures or statuses) and self.by is not None and not workflow.is_office(self.by):
-            self.cell_error(plan, plan.record.row, plan.changes[0][3] if plan.changes else "description",
+            self.cell_error(plan, plan.record.row, plan.changes[0].key if plan.changes else "description",
                             f"只有作风办可以修改已有问题（{p.number}）")
             return
         blocked: list[tuple[str, int]] = []
-        if fields and p.status not in OPEN_STATUSES:
-            blocked += [(c[3], c[4]) for c in plan.changes if c[3] not in measure_keys | {"closure", "status"}]
-        if p.status not in MEASURE_EDITABLE:
-            blocked += [(c[3], c[4]) for c in plan.changes if c[3] in measure_keys]
+        if fields and not workflow.STEPS[workflow.EDIT].sources >= {p.status}:
+            blocked += [(c.key, c.row) for c in plan.changes if c.key not in measure_keys | {"closure", "status"}]
+        if p.status not in workflow.STEPS[workflow.MEASURES].sources:
+            blocked += [(c.key, c.row) for c in plan.changes if c.key in measure_keys]
             blocked += [("measures", m.record.row) for m in plan.measures if m.existing is None]
             if statuses:
-                blocked += [(c[3], c[4]) for c in plan.changes if c[3] == "status"]
+                blocked += [(c.key, c.row) for c in plan.changes if c.key == "status"]
         for key, row in dict.fromkeys(blocked):
             self.cell_error(plan, row, key,
                             f"问题 {p.number} 当前状态为“{p.get_status_display()}”，不能再修改")
@@ -493,11 +565,9 @@ class Planner:
                 "整改措施": ["", f"{len(plan.measures)} 项"],
                 "状态": ["", status_label(plan.status)],
             }
-        elif plan.changes:
-            o.status = CHANGED
-            o.changes = {c[0]: [c[1], c[2]] for c in plan.changes}
         else:
-            o.status = UNCHANGED
+            o.changes = {c.label: [c.old, c.new] for c in plan.changes}
+            o.status = CONFLICT if o.conflicts else CHANGED if plan.changes else UNCHANGED
         return plan
 
 

@@ -50,6 +50,19 @@ def make_problem(
     )
 
 
-def make_measure(*, problem: Problem, unit: Any, content: str = "开展专项整治", **values: Any) -> Measure:
+def data_clerk() -> Any:
+    """An office clerk who enters what a test sets up (measures, progress), as the office may."""
+    from units.models import Role, User
+
+    clerk = User.objects.filter(username="factory-clerk").first()
+    if clerk is None:
+        from tests.factories import UserFactory
+
+        clerk = UserFactory(username="factory-clerk", full_name="录入员", roles=[Role.OFFICE])
+    return clerk
+
+
+def make_measure(*, problem: Problem, unit: Any, content: str = "开展专项整治", by: Any = None,
+                 **values: Any) -> Measure:
     values.setdefault("deadline", dt.date(2022, 6, 30))
-    return services.measure_create(problem=problem, by=None, content=content, unit=unit, imported=True, **values)
+    return services.measure_create(problem=problem, by=by or data_clerk(), content=content, unit=unit, **values)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Campaign
-from ledger import services
+from ledger import services, workflow
 from ledger.excel.exporter import export_ledger_xlsx
 from ledger.excel.importer import apply_ledger
 from ledger.excel.reader import read_ledger
@@ -82,9 +82,9 @@ def test_cells_that_look_like_formulas_are_escaped_and_import_back_as_text(impor
     unit = Unit.objects.get(name="县财政局")
     p = make_problem(campaign=imported, by=office, lead_unit=unit, summary="=SUM(A1:A3)",
                      description="=HYPERLINK(\"http://example.com\",\"点击\")", responsible_leader="@局长")
-    services.measure_create(problem=p, by=office, content="+加强监督", unit=unit, deadline=dt.date(2022, 6, 30),
-                            imported=True)
-    services.progress_add(measure=p.measures.get(), by=office, text="-已完成一半", imported=True)
+    services.measure_create(problem=p, by=office, content="+加强监督", unit=unit, deadline=dt.date(2022, 6, 30))
+    workflow.assign(problem=p, by=office)
+    services.progress_add(measure=p.measures.get(), by=office, text="-已完成一半")
     path = export(imported, tmp_path)
 
     ws = openpyxl.load_workbook(path).active
@@ -107,7 +107,7 @@ def test_shared_unit_names_and_app_made_drafts_round_trip(imported, office, tmp_
     draft = make_problem(campaign=imported, by=office, lead_unit=None, summary="食堂超标准采购")
     p = make_problem(campaign=imported, by=office, lead_unit=bureau, summary="材料报送重复")
     services.measure_create(problem=p, by=office, content="合并报表", unit=office_of_bureau, is_long_term=True,
-                            deadline=dt.date(2022, 12, 31), imported=True)  # long-term, with a stage date
+                            deadline=dt.date(2022, 12, 31))  # long-term, with a stage date
     path = export(imported, tmp_path)
 
     ws = openpyxl.load_workbook(path).active

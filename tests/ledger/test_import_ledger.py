@@ -111,10 +111,14 @@ def test_sample_ledger_creates_problems_measures_units_deadlines_and_states(offi
     assert p1.source.name == "自查自纠" and p1.responsible_leader == "县政府办公室主任"
     assert p1.deadline == dt.date(2022, 5, 31)  # the latest of its measures
     assert {m.status for m in p1.measures.all()} == {MeasureStatus.DONE}
-    assert [t.action for t in p1.transitions.all()] == [
-        TransitionAction.IMPORT, TransitionAction.ASSIGN, TransitionAction.APPLY, TransitionAction.APPROVE,
-    ]
+    # the state the office's ledger records, as one 台账导入 step naming the file and the row; no sign-off invented
+    [t] = p1.transitions.all()
+    assert (t.action, t.from_status, t.to_status, t.by) == (TransitionAction.IMPORT, "", ProblemStatus.CLOSED, office)
+    assert t.reason == "台账导入：「problem_ledger.xlsx」第3行"
+    assert not p1.review_rounds.exists()
     assert problem(3).status == ProblemStatus.PENDING_REVIEW
+    [rr] = problem(3).review_rounds.all()  # the recorded application, for the office to decide
+    assert rr.decision == "pending" and rr.applied_by is None
     assert problem(3).rectification_type == RectificationType.IMMEDIATE
 
     p2 = problem(2)
@@ -184,7 +188,7 @@ def test_categories_with_catalogue_before_the_first_import(office, sample, share
 
 # ---- upsert ----------------------------------------------------------------------------------------------------
 
-def test_changed_cells_update_through_the_services_and_states_only_move_forward(office, sample, tmp_path):
+def test_changed_cells_update_through_the_services_and_states_never_come_from_the_file(office, sample, tmp_path):
     apply_ledger(sample, campaign="ZF2022", by=office)
     wb = openpyxl.load_workbook(sample)
     ws = wb.active
@@ -202,16 +206,21 @@ def test_changed_cells_update_through_the_services_and_states_only_move_forward(
     assert report.summary_line() == "新增 0，更新 2，未变 10，错误 0"
     p2 = problem(2)
     m1, m2, m3 = p2.measures.order_by("seq")
-    assert p2.status == ProblemStatus.PENDING_REVIEW
+    # the file's 申请销号 is not an application: the problem stays 整改中 and the preview says why
+    assert p2.status == ProblemStatus.IN_PROGRESS and not p2.review_rounds.exists()
+    # measure states are data entry, through the workflow (the problem is being rectified)
     assert {m.status for m in (m1, m2, m3)} == {MeasureStatus.DONE}
     assert m1.progress_entries.first().text == "台账已建立，收录诉求52件" and m1.progress_entries.count() == 2
     assert m2.deadline == dt.date(2022, 7, 31) and p2.deadline == dt.date(2022, 7, 31)
     assert sorted(u.name for u in problem(5).co_units.all()) == ["县审计局", "县财政局"]
     row = next(r for r in report.rows if r.key == "ZF2022-0002")
-    assert row.changes["状态"] == ["整改中", "待核查"]
+    assert "状态" not in row.changes
+    assert row.notices == ["第5行「销号情况」：系统：整改中；文件：待核查 — 状态不从文件导入，请在系统中办理。"]
+    notes = AuditEntry.objects.filter(object_id=str(m1.pk), content_type__model="measure", action="update")
+    assert notes.filter(note="台账导入：「edited.xlsx」第5行", changes__status=["推进中", "已完成"]).exists()
 
 
-def test_moving_a_closed_problem_back_is_an_error_naming_row_and_column(office, sample, tmp_path):
+def test_a_closed_problem_is_not_reopened_by_a_file(office, sample, tmp_path):
     apply_ledger(sample, campaign="ZF2022", by=office)
     wb = openpyxl.load_workbook(sample)
     wb.active["O3"] = "未销号"  # problem 1 is closed
@@ -222,14 +231,18 @@ def test_moving_a_closed_problem_back_is_an_error_naming_row_and_column(office, 
 
     report = apply_ledger(edited, campaign="ZF2022", by=office)
 
-    assert not report.applied
-    assert any(e.startswith("第3行「销号情况」列") and "不能退回" in e for e in report.errors)
-    assert counts() == before
+    assert report.applied and problem(1).status == ProblemStatus.CLOSED
+    row = next(r for r in report.rows if r.key == "ZF2022-0001")
+    assert row.status == "unchanged" and "系统：已销号；文件：未销号 — 状态不从文件导入" in row.notices[0]
+    assert counts()["transitions"] == before["transitions"]
 
 
 def test_only_the_office_may_change_existing_problems(office, sample, tmp_path):
     admin = User.objects.with_role(Role.ADMIN).exclude(role_grants__role=Role.OFFICE).first()
-    assert apply_ledger(sample, campaign="ZF2022", by=admin).ok  # new problems: an admin may bring them in
+    refused = apply_ledger(sample, campaign="ZF2022", by=admin)
+    assert refused.file_errors == [f"只有作风办可以导入问题台账。（当前账号：{admin}）"]
+    assert not Problem.objects.exists()
+    assert apply_ledger(sample, campaign="ZF2022", by=office).ok
     wb = openpyxl.load_workbook(sample)
     wb.active["M5"] = "新的进展"
     edited = tmp_path / "edited.xlsx"
@@ -237,7 +250,7 @@ def test_only_the_office_may_change_existing_problems(office, sample, tmp_path):
 
     report = preview_ledger(edited, campaign="ZF2022", by=admin)
 
-    assert report.errors == ["第5行「整改进展」列：只有作风办可以修改已有问题（ZF2022-0002）"]
+    assert report.errors == [f"只有作风办可以导入问题台账。（当前账号：{admin}）"]
     assert apply_ledger(edited, campaign="ZF2022", by=office).ok
 
 

@@ -111,8 +111,10 @@ def test_outsider_gets_403_and_anonymous_is_sent_to_login(client, people):
     assert response.status_code == 302 and "login" in response.url
 
 
-def test_admin_may_import_and_roster_jobs_are_not_shown_here(client, people, tmp_path):
+def test_only_the_office_imports_ledgers_and_roster_jobs_are_not_shown_here(client, people, tmp_path):
     login(client, people.admin)
+    assert client.get(reverse("ledger:import_start")).status_code == 403  # the admin keeps rosters, not ledgers
+    login(client, people.office)
     assert client.get(reverse("ledger:import_start")).status_code == 200
     path = tmp_path / "core.xlsx"
     import openpyxl

@@ -43,7 +43,7 @@ def build(n: int, people, county, campaigns, *, pending: bool = False, lookback:
         make_measure(problem=p, unit=county.finance, content="配合")
         if pending:
             for measure in p.measures.all():
-                services.progress_add(measure=measure, by=None, text="完成", imported=True)
+                services.progress_add(measure=measure, by=people.office, text="完成")
                 workflow.measure_set_status(measure=measure, by=people.office, status=MeasureStatus.DONE)
             workflow.apply(problem=p, by=people.liaison, summary=f"第{i}个已整改")
             if lookback:

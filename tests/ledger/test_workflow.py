@@ -115,8 +115,9 @@ def test_every_transition_records_who_when_from_to_and_why(people, county, campa
                                                                             summary="措施已全部完成")),
         (dt.datetime(2026, 3, 25, 11, 0, tzinfo=TZ), lambda: workflow.return_(problem=p, by=people.office,
                                                                              opinion="佐证材料不足")),
-        (dt.datetime(2026, 3, 28, 16, 0, tzinfo=TZ), lambda: workflow.apply(problem=p, by=people.liaison,
-                                                                           summary="补充了会议记录")),
+        (dt.datetime(2026, 3, 28, 16, 0, tzinfo=TZ), lambda: (
+            services.progress_add(measure=m, by=people.liaison, text="补充会议记录"),
+            workflow.apply(problem=p, by=people.liaison, summary="补充了会议记录"))),
         (dt.datetime(2026, 4, 1, 9, 0, tzinfo=TZ), lambda: workflow.approve(problem=p, by=people.office,
                                                                            opinion="同意销号")),
         (dt.datetime(2026, 9, 1, 9, 0, tzinfo=TZ), lambda: workflow.reopen(problem=p, by=people.office,
@@ -154,9 +155,12 @@ def test_every_transition_records_who_when_from_to_and_why(people, county, campa
 def test_review_rounds_are_numbered_and_keep_every_opinion(people, ready):
     p = ready
     workflow.apply(problem=p, by=people.liaison, summary="第一次申请")
+    m = p.measures.first()
     workflow.return_(problem=p, by=people.office, opinion="佐证材料不足")
+    services.progress_add(measure=m, by=people.liaison, text="补充佐证材料")
     workflow.apply(problem=p, by=people.liaison, summary="第二次申请")
     workflow.return_(problem=p, by=people.office, opinion="整改不到位")
+    services.progress_add(measure=m, by=people.liaison, text="再次整改")
     workflow.apply(problem=p, by=people.liaison, summary="第三次申请")
     workflow.approve(problem=p, by=people.office, opinion="同意")
     rounds = list(ReviewRound.objects.filter(problem=p).order_by("round_no"))
@@ -362,7 +366,10 @@ def test_office_returns_with_an_opinion(people, pending):
     assert p.status == S.IN_PROGRESS and p.closed_at is None
     rr = p.review_rounds.get()
     assert (rr.decision, rr.opinion, rr.reviewed_by) == (ReviewDecision.RETURNED, "佐证材料不足", people.office)
-    # the measures stay done; the liaison may apply again at once
+    # the measures stay done, but applying again needs new progress after the return
+    assert_refused(p, lambda: workflow.apply(problem=p, by=people.liaison, summary="原样再报"),
+                   "此后尚未填报新的整改进展")
+    services.progress_add(measure=p.measures.get(), by=people.liaison, text="补充会议记录和照片")
     assert workflow.apply(problem=p, by=people.liaison, summary="补充材料").round_no == 2
 
 
@@ -491,23 +498,24 @@ def test_measure_status_refused_to_others(people, measures, who):
     user = getattr(people, who)
     for m in (own, co):
         assert_refused(p, lambda m=m: workflow.measure_set_status(measure=m, by=user, status=MeasureStatus.DONE),
-                       "当前不能修改该措施的状态")
+                       "可以修改该措施的状态")
 
 
 def test_a_co_units_liaison_may_not_touch_the_lead_units_measure(people, measures):
     p, own, _ = measures
     assert_refused(p, lambda: workflow.measure_set_status(measure=own, by=people.sibling_liaison,
-                                                          status=MeasureStatus.DONE), "不是本单位的措施")
+                                                          status=MeasureStatus.DONE), "责任单位、牵头单位的联络员")
 
 
-def test_measure_status_only_while_in_progress(people, county, pending, draft):
+def test_measure_status_only_while_in_progress(people, county, pending):
     m = Measure.objects.get(problem=pending)
     for user in (people.liaison, people.office):
         assert_refused(pending, lambda user=user: workflow.measure_set_status(
-            measure=m, by=user, status=MeasureStatus.IN_PROGRESS), "问题不在整改中")
+            measure=m, by=user, status=MeasureStatus.IN_PROGRESS), "当前状态为“待核查”，不能修改措施状态")
+    draft = make_problem(campaign=pending.campaign, by=people.office, lead_unit=county.education)
     dm = make_measure(problem=draft, unit=county.education)
     assert_refused(draft, lambda: workflow.measure_set_status(measure=dm, by=people.office,
-                                                              status=MeasureStatus.DONE), "问题不在整改中")
+                                                              status=MeasureStatus.DONE), "当前状态为“待分派”")
 
 
 def test_unknown_measure_status_is_refused(people, measures):

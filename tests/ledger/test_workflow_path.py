@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from ledger import lookback, services, workflow
 from ledger.models import MeasureStatus, ProblemStatus, ReviewDecision, TransitionAction
@@ -34,6 +35,7 @@ def test_problem_goes_from_draft_to_closed_and_back_by_lookback(people, county):
     with pytest.raises(workflow.WorkflowError, match="核查意见"):
         workflow.return_(problem=p, by=people.office, opinion="  ")
     workflow.return_(problem=p, by=people.office, opinion="佐证材料不足")
+    services.progress_add(measure=m1, by=people.liaison, text="补充了签到表和照片")
     workflow.apply(problem=p, by=people.liaison, summary="补充了佐证材料")
     with pytest.raises(workflow.WorkflowError, match="作风办"):
         workflow.approve(problem=p, by=people.liaison)
@@ -48,6 +50,11 @@ def test_problem_goes_from_draft_to_closed_and_back_by_lookback(people, county):
     check.refresh_from_db()
     assert p.status == ProblemStatus.IN_PROGRESS and p.closed_at is None
     assert check.reopen_transition is not None and "脱岗" in check.reopen_transition.reason
+    # reopening means work to do: a new deadline from the campaign's policy and the measures back to 推进中
+    assert p.deadline == workflow.reopen_deadline_default(campaign) and p.deadline >= timezone.localdate()
+    assert set(p.measures.values_list("status", flat=True)) == {MeasureStatus.IN_PROGRESS}
+    with pytest.raises(workflow.WorkflowError, match="尚未填报新的整改进展|措施"):
+        workflow.apply(problem=p, by=people.liaison, summary="已整改")
     assert [t.action for t in p.transitions.all()] == [
         TransitionAction.CREATE, TransitionAction.ASSIGN, TransitionAction.APPLY, TransitionAction.RETURN,
         TransitionAction.APPLY, TransitionAction.APPROVE, TransitionAction.REOPEN,

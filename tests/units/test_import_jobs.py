@@ -109,9 +109,10 @@ def test_preview_then_apply_inline(people):
     assert job.status == Job.Status.PREVIEWED
     assert job.progress == 100
     assert set(job.report) >= {"rows", "file_errors", "missing", "counts", "initial_passwords"}
-    assert job.report["counts"] == {"new": 3, "changed": 0, "unchanged": 0, "error": 0}
+    assert job.report["counts"] == {"new": 3, "changed": 0, "unchanged": 0, "conflict": 0, "error": 0}
     assert job.report["rows"][0] == {
-        "row": 2, "status": "new", "key": ROOT, "label": "示范县", "changes": {}, "errors": []
+        "row": 2, "status": "new", "key": ROOT, "label": "示范县", "changes": {}, "errors": [],
+        "notices": [], "conflicts": [],
     }
     assert job.can_apply
     assert not Unit.objects.filter(code__in=[ROOT, A, B]).exists()  # a preview writes nothing

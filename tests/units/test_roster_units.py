@@ -65,7 +65,7 @@ def test_shared_roster_creates_84_units_then_changes_nothing(db, shared_data):
     path = shared_data / "units_roster.xlsx"
     report = apply_roster("units", path, by=None)
     assert report.ok, report.errors
-    assert report.counts == {"new": 84, "changed": 0, "unchanged": 0, "error": 0}
+    assert report.counts == {"new": 84, "changed": 0, "unchanged": 0, "conflict": 0, "error": 0}
     assert Unit.objects.count() == 84
     for unit in Unit.objects.select_related("parent"):
         expected = f"{unit.parent.path if unit.parent else ''}{unit.pk}/"
@@ -418,9 +418,9 @@ def test_report_round_trips_through_json(existing, tmp_path):
     assert set(data) >= {"rows", "file_errors", "missing", "counts", "initial_passwords"}
     assert data["rows"][1] == {
         "row": 3, "status": "changed", "key": A, "label": "改名",
-        "changes": {"单位名称": ["县委办公室", "改名"]}, "errors": [],
+        "changes": {"单位名称": ["县委办公室", "改名"]}, "errors": [], "notices": [], "conflicts": [],
     }
-    assert data["counts"] == {"new": 0, "changed": 1, "unchanged": 4, "error": 1}
+    assert data["counts"] == {"new": 0, "changed": 1, "unchanged": 4, "conflict": 0, "error": 1}
     again = RosterReport.from_json(data)
     assert again.to_json() == data
     assert again.errors == report.errors == ["第7行「单位名称」列：单位名称不能为空"]

@@ -59,7 +59,7 @@ def test_shared_rosters_create_92_users_with_roles_and_overseen_units(db, shared
     assert apply_roster("units", shared_data / "units_roster.xlsx", by=None).ok
     report = apply_roster("users", shared_data / "users_roster.xlsx", by=None)
     assert report.ok, report.errors
-    assert report.counts == {"new": 92, "changed": 0, "unchanged": 0, "error": 0}
+    assert report.counts == {"new": 92, "changed": 0, "unchanged": 0, "conflict": 0, "error": 0}
     assert User.objects.count() == 92
     assert UserRole.objects.filter(role=Role.LIAISON).count() == 83
     assert UserRole.objects.filter(role=Role.LEADER).count() == 5
