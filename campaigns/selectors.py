@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +47,10 @@ class CategoryNode:
         return "\u3000" * self.depth
 
 
-def category_tree(campaign: Campaign, *, active_only: bool = False) -> list[CategoryNode]:
-    """The campaign's catalogue flattened in display order (parents before their children), with depths."""
-    qs = Category.objects.filter(campaign=campaign).select_related("parent").annotate(problem_count=Count("problem"))
-    if active_only:
-        qs = qs.filter(is_active=True)
-    cats = list(qs.order_by("sort_order", "code"))
+def categories_in_tree_order(categories: Iterable[Category]) -> list[CategoryNode]:
+    """Categories (of one or several campaigns) flattened in display order: each campaign's in turn, parents before
+    their children, siblings by sort order and code. Every select and list of categories shows them so."""
+    cats = sorted(categories, key=lambda c: (c.campaign_id, c.sort_order, c.code))
     by_parent: dict[int | None, list[Category]] = {}
     present = {c.pk for c in cats}
     for c in cats:
@@ -67,6 +65,23 @@ def category_tree(campaign: Campaign, *, active_only: bool = False) -> list[Cate
 
     walk(None, 0)
     return rows
+
+
+def category_tree(campaign: Campaign, *, active_only: bool = False) -> list[CategoryNode]:
+    """The campaign's catalogue flattened in display order (parents before their children), with depths."""
+    qs = Category.objects.filter(campaign=campaign).select_related("parent").annotate(problem_count=Count("problem"))
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return categories_in_tree_order(qs)
+
+
+def set_category_choices(field: Any, label: Callable[[CategoryNode], str] | None = None) -> None:
+    """Offer a category select's queryset in tree order, children indented under their heading (validation still
+    goes by the queryset)."""
+    label = label or (lambda n: f"{n.indent}{n.category}")
+    nodes = categories_in_tree_order(field.queryset.select_related("campaign"))
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    field.choices = [*empty, *((n.category.pk, label(n)) for n in nodes)]
 
 
 def category_descendant_ids(category: Category) -> set[int]:

@@ -14,7 +14,8 @@ from django.forms.utils import flatatt
 from django.utils.safestring import SafeString, mark_safe
 
 from campaigns.models import Campaign, Category, Source
-from units.forms import model_choice_field, set_choice_labels
+from campaigns.selectors import set_category_choices
+from units.forms import model_choice_field
 from units.http import parse_id
 from units.models import Unit
 
@@ -151,10 +152,10 @@ class ProblemFilterForm(forms.Form):
             categories = categories.filter(campaign_id=picked)
         category_field = model_choice_field(self, "category")
         category_field.queryset = categories
-        set_choice_labels(
+        set_category_choices(
             category_field,
-            (lambda c: f"{'　' if c.parent_id else ''}{c}") if picked is not None
-            else (lambda c: f"{c.campaign.code} · {c}"),
+            (lambda n: f"{n.indent}{n.category}") if picked is not None
+            else (lambda n: f"{n.category.campaign.code} · {n.indent}{n.category}"),
         )
         for name, field in self.fields.items():
             widget = field.widget

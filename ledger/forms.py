@@ -11,8 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Category, Source
+from campaigns.selectors import set_category_choices
 from campaigns.workdays import add_working_days
-from units.forms import model_choice_field, set_choice_labels
+from units.forms import model_choice_field
 from units.models import Unit
 
 from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField, unit_choices
@@ -158,8 +159,8 @@ class ProblemForm(DeadlineFields):
         category.queryset = (
             Category.objects.filter(campaign=campaign).filter(is_active=True)
             | Category.objects.filter(pk=getattr(instance, "category_id", None) or 0)
-        ).order_by("sort_order", "code")
-        set_choice_labels(category, lambda c: f"{'　' if c.parent_id else ''}{c}")
+        )
+        set_category_choices(category)
         self.fields["deadline"].label = "整改时限（日期）"
         self.fields["deadline"].help_text = "长期坚持的问题可不填。"
         _style(self)
@@ -214,13 +215,35 @@ class ReviewForm(forms.Form):
         return data
 
 
+def _reopen_deadline_field(default: Any) -> forms.DateField:
+    field = _date_field("新的整改时限", required=True,
+                        help_text="重新打开后按此时限整改；默认按本专项行动的重新整改期限计算。")
+    field.initial = default
+    return field
+
+
+def _clean_reopen_deadline(form: forms.Form) -> None:
+    d = form.cleaned_data.get("deadline")
+    if d is not None and d < timezone.localdate():
+        form.add_error("deadline", "新的整改时限不能早于今天。")
+
+
 class ReasonForm(forms.Form):
+    """作废 and 重新打开: a reason; reopening also asks for the new deadline (`reopen_deadline` is its default)."""
+
     reason = forms.CharField(label="原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                              error_messages={"required": "请说明原因。"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reopen_deadline: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if reopen_deadline is not None:
+            self.fields["deadline"] = _reopen_deadline_field(reopen_deadline)
         _style(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _clean_reopen_deadline(self)
+        return data
 
 
 # ---- measures, progress, applying ------------------------------------------------------------------------------
@@ -359,8 +382,8 @@ class LookbackDrawForm(forms.Form):
             self.fields["campaign"].initial = running[0]
         model_choice_field(self, "unit").queryset = unit_choices(Unit.objects.visible_to(user))
         category = model_choice_field(self, "category")
-        category.queryset = Category.objects.select_related("campaign").order_by("campaign_id", "sort_order", "code")
-        set_choice_labels(category, lambda c: f"{c.campaign.code} · {c}")
+        category.queryset = Category.objects.all()
+        set_category_choices(category, lambda n: f"{n.category.campaign.code} · {n.indent}{n.category}")
         _style(self)
 
     def clean(self) -> dict[str, Any]:
@@ -399,12 +422,17 @@ class LookbackRecordForm(forms.Form):
     finding = forms.CharField(label="检查情况", required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 4}), help_text="认定反弹时必填。")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reopen_deadline: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        field = _reopen_deadline_field(reopen_deadline)
+        field.required = False
+        field.help_text = "认定反弹时问题重新打开，按此时限重新整改；默认按本专项行动的重新整改期限计算。"
+        self.fields["deadline"] = field
         _style(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("result") == LookbackResult.RELAPSED and not (data.get("finding") or "").strip():
             self.add_error("finding", "认定反弹时请填写检查发现的问题。")
+        _clean_reopen_deadline(self)
         return data

@@ -4,6 +4,7 @@ A relapse reopens the problem and links the finding."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -64,7 +65,8 @@ def lookback_draw(
 
 @transaction.atomic
 def lookback_record(
-    *, check: LookbackCheck, by: Any, result: str, finding: str = "", ip: str | None = None
+    *, check: LookbackCheck, by: Any, result: str, finding: str = "", deadline: dt.date | None = None,
+    ip: str | None = None,
 ) -> LookbackCheck:
     """巩固 closes the check; 反弹 also reopens the problem, and the reopening links back to this check."""
     check = LookbackCheck.objects.select_for_update(of=("self",)).select_related("problem").get(pk=check.pk)
@@ -80,7 +82,8 @@ def lookback_record(
             raise workflow.WorkflowError("认定反弹时请填写检查发现的问题。")
         if check.problem.status == ProblemStatus.CLOSED:
             check.reopen_transition = workflow.reopen(
-                problem=check.problem, by=by, reason=f"回头看（{check.batch}）发现反弹：{finding}", ip=ip
+                problem=check.problem, by=by, reason=f"回头看（{check.batch}）发现反弹：{finding}", deadline=deadline,
+                ip=ip,
             )
         # else: the office reopened it by hand since the draw; the relapse is recorded without a second reopening
     check.result, check.finding, check.checked_by, check.checked_at = result, finding, by, timezone.now()

@@ -54,7 +54,6 @@ from .models import (
     LookbackResult,
     Measure,
     Problem,
-    ProblemStatus,
     RectificationType,
     TransitionAction,
 )
@@ -76,6 +75,19 @@ def _require_role(request: HttpRequest, *roles: str) -> None:
 def _require(allowed: bool, message: str = "您没有执行此操作的权限。") -> None:
     if not allowed:
         raise PermissionDenied(message)
+
+
+def _refused(request: HttpRequest, action: str, problem: Problem, *, measure: Measure | None = None,
+             back: str | None = None) -> HttpResponse | None:
+    """Ask the workflow's table. A user who may never take this step here gets 403; a step refused by the problem's
+    present state (or what it lacks) is explained on the problem page. None when the step may go ahead."""
+    error = workflow.refusal(action, request.user, problem, measure=measure)
+    if error is None:
+        return None
+    if error.kind == workflow.ROLE:
+        raise PermissionDenied(error.message)
+    messages.error(request, error.message)
+    return HttpResponseRedirect(back or _problem_url(problem))
 
 
 def _get_problem_for_user(request: HttpRequest, pk: int) -> Problem:
@@ -230,7 +242,8 @@ def problem_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _get_problem_for_user(request, pk)
-    _require(workflow.can_edit_problem(request.user, problem), "只有作风办可以修改未办结的问题。")
+    if (refused := _refused(request, workflow.EDIT, problem)) is not None:
+        return refused
     form = ProblemForm(request.POST or None, user=request.user, campaign=problem.campaign, instance=problem)
     if request.method == "POST" and form.is_valid():
         ok, _ = _attempt(request, lambda: services.problem_update(
@@ -285,10 +298,11 @@ def problem_assign(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(back)
     if len(problems) != len(ids):
         raise Http404("部分问题不存在。")
-    not_drafts = [p.number for p in problems if p.status != ProblemStatus.DRAFT]
+    # A link of a list that a colleague has acted on since: say which problems moved on, offer nothing to submit.
+    refusals = [e.message for p in problems if (e := workflow.refusal(TransitionAction.ASSIGN, request.user, p))]
     form = AssignForm(request.POST or None, user=request.user)
-    if not_drafts:
-        form.add_error(None, f"以下问题不是“待分派”状态，不能分派：{'、'.join(not_drafts)}。")
+    if refusals:
+        pass
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ok, done = _attempt(request, lambda: workflow.assign_many(
@@ -298,7 +312,8 @@ def problem_assign(request: HttpRequest) -> HttpResponse:
         if ok:
             messages.success(request, f"已分派 {len(done)} 个问题：{'、'.join(p.number for p in done)}。")
             return HttpResponseRedirect(_problem_url(done[0]) if len(done) == 1 else back)
-    return render(request, "ledger/assign.html", {"form": form, "problems": problems, "next": back})
+    return render(request, "ledger/assign.html", {"form": form, "problems": problems, "next": back,
+                                                  "refusals": refusals})
 
 
 # ---- the problem page ------------------------------------------------------------------------------------------
@@ -356,8 +371,8 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def measure_create(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _get_problem_for_user(request, pk)
-    _require(workflow.can_manage_measures(request.user, problem),
-             "当前不能为该问题添加整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    if (refused := _refused(request, workflow.MEASURES, problem)) is not None:
+        return refused
     form = MeasureForm(request.POST or None, problem=problem)
     if request.method == "POST" and form.is_valid():
         ok, measure = _attempt(request, lambda: services.measure_create(
@@ -377,8 +392,8 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """修改整改措施: the same people and the same time as adding one (the lead unit's liaison, or the office)."""
     measure = _get_measure_for_user(request, pk)
     problem = measure.problem
-    _require(workflow.can_manage_measures(request.user, problem),
-             "当前不能修改该整改措施（问题不在整改中，或不是本单位牵头的问题）。")
+    if (refused := _refused(request, workflow.MEASURES, problem)) is not None:
+        return refused
     form = MeasureForm(request.POST or None, problem=problem, instance=measure)
     if request.method == "POST" and form.is_valid():
         ok, _ = _attempt(request, lambda: services.measure_update(
@@ -396,8 +411,8 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
     """填报进展 on a measure, with evidence files; an htmx GET gets the bare form to show inline."""
     measure = _get_measure_for_user(request, pk)
     problem = measure.problem
-    _require(workflow.can_record_progress(request.user, measure),
-             "当前不能填报该措施的进展（问题不在整改中，或不是本单位的措施）。")
+    if (refused := _refused(request, workflow.PROGRESS, problem, measure=measure)) is not None:
+        return refused
     form = ProgressForm(request.POST or None, request.FILES or None)
     back = safe_next(request, _problem_url(problem, f"measure-{measure.pk}"))
     if request.method == "POST" and form.is_valid():
@@ -421,7 +436,8 @@ def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
 def problem_apply(request: HttpRequest, pk: int) -> HttpResponse:
     """申请销号 with a summary; the page lists what still stands in the way."""
     problem = _get_problem_for_user(request, pk)
-    _require(workflow.can_apply(request.user, problem), "只有牵头单位的联络员可以在整改中申请销号。")
+    if (refused := _refused(request, TransitionAction.APPLY, problem)) is not None:
+        return refused
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ok, rr = _attempt(request, lambda: workflow.apply(
@@ -478,7 +494,8 @@ def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
         if ok:
             messages.success(request, done)
         return HttpResponseRedirect(back)
-    _require(workflow.can_review(request.user, problem), "该问题当前不在待核查状态。")
+    if (refused := _refused(request, TransitionAction.APPROVE, problem, back=back)) is not None:
+        return refused
     rr = problem.review_rounds.order_by("-round_no").first()
     return render(request, "ledger/review_form.html", {
         "form": form, "problem": problem, "round": rr, "next": back,
@@ -490,14 +507,20 @@ def problem_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _reason_action(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
     problem = _get_problem_for_user(request, pk)
-    _require(action in workflow.allowed_actions(request.user, problem), "您不能对该问题执行此操作。")
-    form = ReasonForm(request.POST or None)
-    verb = "作废" if action == TransitionAction.VOID else "重新打开"
+    if (refused := _refused(request, action, problem)) is not None:
+        return refused
+    reopening = action == TransitionAction.REOPEN
+    form = ReasonForm(request.POST or None, reopen_deadline=(
+        workflow.reopen_deadline_default(problem.campaign) if reopening else None))
+    verb = workflow.STEPS[action].verb
     if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        do = workflow.void if action == TransitionAction.VOID else workflow.reopen
-        ok, _ = _attempt(request, lambda: do(problem=problem, by=request.user, reason=reason, ip=client_ip(request)),
-                         form)
+        reason, by, ip = form.cleaned_data["reason"], request.user, client_ip(request)
+        if reopening:
+            deadline = form.cleaned_data.get("deadline")
+            ok, _ = _attempt(request, lambda: workflow.reopen(problem=problem, by=by, reason=reason,
+                                                              deadline=deadline, ip=ip), form)
+        else:
+            ok, _ = _attempt(request, lambda: workflow.void(problem=problem, by=by, reason=reason, ip=ip), form)
         if ok:
             messages.success(request, f"已{verb}问题 {problem.number}。")
             return redirect(_problem_url(problem))
@@ -573,13 +596,14 @@ def lookback_draw(request: HttpRequest) -> HttpResponse:
 def lookback_record(request: HttpRequest, pk: int) -> HttpResponse:
     check = _get_check_for_user(request, pk)
     _require(workflow.is_office(request.user), "只有作风办可以记录回头看结果。")
-    form = LookbackRecordForm(request.POST or None)
+    form = LookbackRecordForm(request.POST or None,
+                              reopen_deadline=workflow.reopen_deadline_default(check.problem.campaign))
     back = safe_next(request, _lookback_list_url(check.batch))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ok, check = _attempt(request, lambda: lookback.lookback_record(
             check=check, by=request.user, result=data["result"], finding=data.get("finding") or "",
-            ip=client_ip(request),
+            deadline=data.get("deadline"), ip=client_ip(request),
         ), form)
         if ok:
             if check.result == LookbackResult.RELAPSED:

@@ -294,3 +294,45 @@ def test_export_keeps_formula_like_names_as_text(people, campaign):
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert ws["B2"].data_type == "s" and ws["B2"].value == '=HYPERLINK("x")'
     assert xlsx_bytes([HEADER])  # the helper itself works
+
+
+# ---- selects group categories under their headings ---------------------------------------------------------------
+
+def _options(html: str, name: str) -> list[str]:
+    import re
+
+    select = re.search(rf"<select[^>]*name=\"{name}\"[^>]*>(.*?)</select>", html, re.S)
+    assert select is not None, name
+    return [o.strip(" \n\t") for o in re.findall(r"<option[^>]*>(.*?)</option>", select.group(1), re.S)]
+
+
+def _heading_of(options: list[str]) -> dict[str, str]:
+    """Each indented option → the last unindented option above it."""
+    heading, out = "", {}
+    for o in options:
+        if o.startswith("\u3000") or "· \u3000" in o:
+            out[o.replace("\u3000", "").split("· ")[-1]] = heading
+        elif o and not o.startswith("全部") and o != "---------":
+            heading = o.split("· ")[-1]
+    return out
+
+
+def test_every_category_select_groups_children_under_their_own_heading(client, people, campaign, shared_data):
+    from django.urls import reverse
+
+    with open(shared_data / "categories.xlsx", "rb") as fh:
+        services.category_import(campaign=campaign, file=fh, by=people.office)
+    expected = {str(c): str(c.parent) for c in Category.objects.filter(
+        campaign=campaign, parent__isnull=False, parent__parent__isnull=True)}
+    assert len(expected) > 10
+    client.force_login(people.office, backend="django.contrib.auth.backends.ModelBackend")
+    pages = [
+        (reverse("ledger:problem_create") + f"?campaign={campaign.pk}", "category"),
+        (reverse("ledger:problem_list") + f"?campaign={campaign.pk}", "category"),
+        (reverse("ledger:problem_list"), "category"),
+        (reverse("ledger:lookback_draw"), "category"),
+    ]
+    for page, name in pages:
+        headings = _heading_of(_options(client.get(page).content.decode(), name))
+        for child, parent in expected.items():
+            assert headings.get(child) == parent, (page, child, headings.get(child), parent)

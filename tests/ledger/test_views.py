@@ -252,10 +252,13 @@ def test_measure_edit_is_refused_once_the_problem_left_rectification(client, peo
     before = snapshot()
     for who in (people.liaison, people.office):
         login(client, who)
-        assert client.get(url("measure_edit", ledger.edu_measure.pk)).status_code == 403
+        # refused by the problem's state: the problem page says why (not the generic permission page)
+        response = client.get(url("measure_edit", ledger.edu_measure.pk), follow=True)
+        assert response.redirect_chain[-1][0] == url("problem_detail", ledger.edu.pk)
+        assert "当前状态为“待核查”，不能修改整改措施" in response.content.decode()
         response = client.post(url("measure_edit", ledger.edu_measure.pk), {"content": "x", "unit": 1,
                                                                              "deadline": "2031-01-01"})
-        assert response.status_code == 403
+        assert response.status_code == 302 and response["Location"] == url("problem_detail", ledger.edu.pk)
         assert url("measure_edit", ledger.edu_measure.pk) not in \
             client.get(url("problem_detail", ledger.edu.pk)).content.decode()
     assert snapshot() == before
@@ -451,8 +454,28 @@ def test_assigning_a_non_draft_is_refused(client, people, ledger):
     login(client, people.office)
     before = snapshot()
     response = client.post(url("problem_assign"), {"ids": [ledger.edu.pk], "deadline_mode": "date"})
-    assert response.status_code == 200 and "不是“待分派”状态" in response.content.decode()
+    assert response.status_code == 200 and "当前状态为“整改中”，不能分派" in response.content.decode()
     assert snapshot() == before
+
+
+def test_a_stale_assign_link_explains_instead_of_failing(client, people, ledger):
+    """A colleague assigned the problem after the link was made: the page says so and offers nothing to submit."""
+    login(client, people.office)
+    response = client.get(url("problem_assign") + f"?ids={ledger.edu.pk}")
+    page = response.content.decode()
+    assert response.status_code == 200 and "以下问题已不能分派" in page and "当前状态为“整改中”，不能分派" in page
+    assert 'data-testid="confirm-assign" disabled' in page
+
+
+def test_refusals_by_state_show_their_reason(client, people, ledger):
+    apply_edu(people, ledger)  # now 待核查: no more progress, and it cannot be reopened
+    login(client, people.liaison)
+    response = client.get(url("progress_add", ledger.edu_measure.pk), follow=True)
+    assert "当前状态为“待核查”，不能填报进展" in response.content.decode()
+    assert "请联系系统管理员" not in response.content.decode()
+    login(client, people.office)
+    response = client.get(url("problem_reopen", ledger.edu.pk), follow=True)
+    assert "当前状态为“待核查”，不能重新打开" in response.content.decode()
 
 
 def apply_edu(people, ledger):
