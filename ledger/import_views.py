@@ -142,8 +142,11 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk)
+    # Only conflicts the preview listed can be decided: a forged id picks nothing.
+    offered = {c["id"] for r in (job.report or {}).get("rows") or [] for c in r.get("conflicts") or []}
+    take_file = sorted(set(request.POST.getlist("take_file")) & offered)
     try:
-        job = job_apply(job=job, by=request.user, ip=client_ip(request))
+        job = job_apply(job=job, by=request.user, ip=client_ip(request), params={"take_file": take_file})
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:

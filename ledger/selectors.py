@@ -252,6 +252,21 @@ class Tasks:
 TASK_LIMIT = 200
 
 
+def with_rework(qs: QuerySet[Problem]) -> QuerySet[Problem]:
+    """The problem's latest step (other than its entry), its reason and time, and whether progress was reported
+    after it: a problem in progress after a 退回 or 重新打开 is 退回重改 until the unit reports new progress."""
+    last = Transition.objects.filter(problem=OuterRef("pk")).exclude(
+        action__in=[TransitionAction.CREATE, TransitionAction.IMPORT]
+    ).order_by("-at", "-id")
+    return qs.annotate(
+        last_step=Subquery(last.values("action")[:1]),
+        last_step_reason=Subquery(last.values("reason")[:1]),
+        last_step_at=Subquery(last.values("at")[:1]),
+    ).annotate(reported_since=Exists(ProgressEntry.objects.filter(
+        problem=OuterRef("pk"), created_at__gte=OuterRef("last_step_at")
+    )))
+
+
 def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT) -> Tasks:
     """The open problems the liaison's unit (with its subtree) leads or helps with, and the measures given to it,
     red first, then by deadline (an earlier deadline is more urgent; no deadline comes last)."""
@@ -262,7 +277,7 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
     base = Problem.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
     co = Problem.co_units.through.objects.filter(problem=OuterRef("pk"), unit__path__startswith=unit.path)
     problems_qs = (
-        _list_related(base.filter(Q(lead_unit__path__startswith=unit.path) | Exists(co)))
+        with_rework(_list_related(base.filter(Q(lead_unit__path__startswith=unit.path) | Exists(co))))
         .annotate(
             measure_count=Count("measures", distinct=True),
             measures_done=Count("measures", filter=Q(measures__status=MeasureStatus.DONE), distinct=True),
@@ -283,9 +298,12 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
     measures: list[Measure] = list(measures_qs[:limit])
     for m in measures:
         m.light_info = lights.measure(m)  # type: ignore[attr-defined]
-    # Red first: the deadline order already puts the overdue first; sorted() keeps it stable within a light.
+    # 退回重改 heads the list, then red first: the deadline order already puts the overdue first; sorted() keeps it
+    # stable within a light.
     rank = {light: i for i, light in enumerate(LIGHT_ORDER)}
-    problems.sort(key=lambda p: rank[p.light_info.light])  # type: ignore[attr-defined]
+    for p in problems:
+        p.rework = getattr(p, "last_step", None) in (TransitionAction.RETURN, TransitionAction.REOPEN)  # type: ignore[attr-defined]
+    problems.sort(key=lambda p: (not p.rework, rank[p.light_info.light]))  # type: ignore[attr-defined]
     measures.sort(key=lambda m: rank[m.light_info.light])  # type: ignore[attr-defined]
     problem_total = len(problems) if len(problems) < limit else problems_qs.count()
     measure_total = len(measures) if len(measures) < limit else measures_qs.count()

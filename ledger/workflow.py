@@ -351,7 +351,7 @@ def apply_blockers(problem: Problem) -> list[str]:
             goal = "阶段目标未完成" if m.is_long_term else f"状态为“{m.get_status_display()}”"
             reasons.append(f"措施{m.seq}“{m.content[:20]}”{goal}。")
     last = _last_rework(problem)
-    if last is not None and not ProgressEntry.objects.filter(problem=problem, created_at__gt=last.at).exists():
+    if last is not None and not ProgressEntry.objects.filter(problem=problem, created_at__gte=last.at).exists():
         what = "退回" if last.action == A.RETURN else "重新打开"
         reasons.append(f"问题于 {timezone.localtime(last.at):%Y-%m-%d} 被{what}，此后尚未填报新的整改进展。")
     return reasons

@@ -728,3 +728,20 @@ def test_export_is_the_filtered_scoped_ledger(client, people, county, ledger):
     assert exported_numbers(client.get(url("problem_export"))) == {ledger.fin.number}
     login(client, people.outsider)
     assert client.get(url("problem_export")).status_code == 403
+
+
+def test_a_returned_problem_heads_the_liaisons_tasks_as_rework(client, people, ledger):
+    apply_edu(people, ledger)
+    workflow.return_(problem=ledger.edu, by=people.office, opinion="佐证材料不足，请补充会议记录")
+    login(client, people.liaison)
+    page = client.get(url("my_tasks")).content.decode()
+    rows = page.split('data-testid="task-problems"')[1].split("<tbody>")[1]
+    first = rows.split("</tr>")[0]
+    assert ledger.edu.number in first and "退回重改" in first
+    assert "核查意见" in first and "佐证材料不足，请补充会议记录" in first
+    assert "btn-success" not in first  # no green 申请销号 until new progress is reported
+    services.progress_add(measure=ledger.edu_measure, by=people.liaison, text="已补充会议记录")
+    page = client.get(url("my_tasks")).content.decode()
+    first = page.split('data-testid="task-problems"')[1].split("<tbody>")[1].split("</tr>")[0]
+    assert "退回重改" in first, first
+    assert "btn-success" in first, first
