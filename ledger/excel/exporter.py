@@ -29,6 +29,7 @@ from units.models import Unit
 from .columns import EXPORT_CLOSURE_WORD, EXPORT_COLUMNS, export_status_word
 from .reader import FORMULA_CHARS
 from .unitref import UnitLabels
+from .versions import write_versions
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
 FONT_NAME = "宋体"
@@ -203,6 +204,7 @@ def export_ledger_xlsx(problems: QuerySet[Problem] | Iterable[Problem], *, title
         row = _write_problem(ws, row, p, label)
     last = get_column_letter(len(EXPORT_COLUMNS))
     ws.print_area = f"A{TITLE_ROW}:{last}{max(row - 1, HEADER_ROW)}"
+    write_versions(wb, items)  # hidden: what each row looked like, so a stale re-import is told apart
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
