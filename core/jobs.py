@@ -257,19 +257,34 @@ def job_run_preview(*, job_id: int) -> None:
     )
 
 
+_RUN_LOCK_SPACE = 7301  # the first key of the job engine's advisory locks
+
+
+def _run_lock(job_id: int) -> bool:
+    """Hold, until this transaction ends, the right to run this job's apply. Not a row lock on the job: its progress
+    and lease are written meanwhile through a second connection. On SQLite the write lock serialises runs anyway."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_RUN_LOCK_SPACE, job_id])
+        return bool(cursor.fetchone()[0])
+
+
 def job_run_apply(
     *, job_id: int, by_id: int | None, ip: str | None = None, params: dict[str, Any] | None = None
 ) -> None:
     """The import itself, for a job already claimed (导入中); called inline or by the Celery task.
 
-    The rows and the job's final status commit together, under the job's row lock: a run that starts again after
+    The rows and the job's final status commit together, under the job's run lock: a run that starts again after
     a crash finds the job done or nothing written, and a second run beside a live one does nothing."""
     saver = ProgressSaver(job_id)
     try:
         with transaction.atomic():
-            job = Job.objects.select_for_update(skip_locked=True).filter(pk=job_id, status=S.APPLYING).first()
+            if not _run_lock(job_id):
+                return  # another worker is running it (a message delivered twice)
+            job = Job.objects.filter(pk=job_id, status=S.APPLYING).first()
             if job is None:
-                return  # done already, or another worker holds it
+                return  # done already
             by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
             apply = _resolve(_kind(job.kind).apply, job.kind, "导入")
             upload = _job_file(job)

@@ -66,6 +66,7 @@ def test_a_redelivered_apply_after_completion_does_nothing(people):
     assert Unit.objects.count() == count
 
 
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL the lease is renewed through a second connection
 def test_progress_renews_the_lease(people, settings):
     settings.JOB_LEASE_SECONDS = 30
     job = crashed_apply(people, attempts=1)
