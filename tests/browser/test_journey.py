@@ -162,10 +162,20 @@ def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_cont
     expect(office.locator(".alert-success")).to_contain_text("已退回问题 ZF2026-0001")
     expect(office.get_by_test_id("review-queue")).to_contain_text("暂无待核查的销号申请")
 
-    # ---- the liaison applies again ----
-    liaison.reload()
+    # ---- the liaison sees 退回重改 at the head of 待办, reports new progress, and applies again ----
+    menu(liaison, "本单位待办")
+    first = liaison.get_by_test_id("task-problems").locator("tbody tr").first
+    expect(first).to_contain_text("退回重改")
+    expect(first).to_contain_text("佐证材料不全，请补充培训签到表。")
+    first.get_by_role("link", name="查看").click()
     expect_status(liaison, "整改中")
     expect(liaison.get_by_test_id("review-rounds")).to_contain_text("佐证材料不全，请补充培训签到表。")
+    item = liaison.locator(f"#measure-{m2.pk}")
+    item.get_by_role("link", name="填报进展").click()
+    form = item.get_by_test_id("progress-form")
+    form.get_by_label("整改进展").fill("已补充两期培训的签到表。")
+    form.get_by_test_id("save-progress").click()
+    expect(liaison.locator(".alert-success")).to_contain_text("已填报措施2的进展")
     liaison.get_by_test_id("problem-actions").get_by_role("link", name="申请销号").click()
     liaison.get_by_label("整改情况说明").fill("已补充培训签到表，两项措施均已落实。")
     liaison.get_by_test_id("submit-apply").click()
@@ -193,6 +203,7 @@ def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_cont
         "link", name="记录结果").click()
     office.get_by_label("反弹").check()
     office.get_by_label("检查情况").fill("暗访发现窗口再次出现推诿现象。")
+    expect(office.get_by_label("新的整改时限")).not_to_have_value("")  # the campaign's 重新整改期限 from today
     office.get_by_test_id("save-lookback").click()
     expect(office.locator(".alert-warning")).to_contain_text("问题已重新打开")
     expect_status(office, "整改中")
@@ -201,7 +212,8 @@ def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_cont
     titles = [t.strip() for t in office.get_by_test_id("timeline").locator(".timeline-title").all_inner_texts()]
     assert titles == [
         "录入", "分派", "添加整改措施 · 措施1", "添加整改措施 · 措施2", "填报进展 · 措施1", "填报进展 · 措施2",
-        "申请销号（第1轮）", "退回（第1轮）", "申请销号（第2轮）", "核查通过（第2轮）", "回头看 · 反弹", "重新打开",
+        "申请销号（第1轮）", "退回（第1轮）", "填报进展 · 措施2", "申请销号（第2轮）", "核查通过（第2轮）", "回头看 · 反弹",
+        "重新打开",
     ], titles
     timeline = office.get_by_test_id("timeline")
     expect(timeline).to_contain_text("佐证材料不全，请补充培训签到表。")
