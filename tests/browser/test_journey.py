@@ -212,8 +212,8 @@ def test_problem_journey_from_campaign_to_relapse(browser: Browser, browser_cont
     titles = [t.strip() for t in office.get_by_test_id("timeline").locator(".timeline-title").all_inner_texts()]
     assert titles == [
         "录入", "分派", "添加整改措施 · 措施1", "添加整改措施 · 措施2", "填报进展 · 措施1", "填报进展 · 措施2",
-        "申请销号（第1轮）", "退回（第1轮）", "填报进展 · 措施2", "申请销号（第2轮）", "核查通过（第2轮）", "回头看 · 反弹",
-        "重新打开",
+        "申请销号（第1轮）", "退回（第1轮）", "填报进展 · 措施2", "申请销号（第2轮）", "核查通过（第2轮）",
+        "回头看 · 反弹", "重新打开",
     ], titles
     timeline = office.get_by_test_id("timeline")
     expect(timeline).to_contain_text("佐证材料不全，请补充培训签到表。")
