@@ -30,10 +30,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Source
 from campaigns.selectors import category_descendant_ids
-from core.audit import history_for
+from core.audit import ChangeLine, change_lines, history_for
 from core.models import AuditEntry
 from units.models import Role, Unit
-from units.selectors import audit_change_lines
 
 from .filters import OPEN
 from .lights import LightInfo, light_for, light_q, yellow_limit
@@ -412,8 +411,9 @@ def problem_rounds(problem: Problem) -> list[ReviewRound]:
     return list(problem.review_rounds.select_related("applied_by", "reviewed_by").order_by("round_no"))
 
 
-def problem_history(problem: Problem) -> list[tuple[AuditEntry, list[tuple[str, str]]]]:
-    return [(e, audit_change_lines(e)) for e in history_for(problem).order_by("-at", "-id")[:200]]
+def problem_history(problem: Problem) -> list[tuple[AuditEntry, list[ChangeLine]]]:
+    """The problem's 操作记录, newest first, each entry with its changes in Chinese."""
+    return [(e, change_lines(e)) for e in history_for(problem).order_by("-at", "-id")[:200]]
 
 
 # ---- look-back -------------------------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 
+from core.audit import ChangeLine, change_lines
 from core.models import AuditEntry
 
-from .models import Role, Unit, User, UserRole
+from .models import Unit, User, UserRole
 
 # (text, matched) pieces of a label, so templates can mark the matches without building HTML in Python.
 Parts = list[tuple[str, bool]]
@@ -174,16 +175,6 @@ def audit_list(
     return qs.order_by("-at", "-id")
 
 
-def _field_labels() -> dict[str, str]:
-    labels: dict[str, str] = {"roles": "角色", "overseen_units": "分管单位"}
-    for model in (User, Unit):
-        for f in model._meta.get_fields():
-            verbose = getattr(f, "verbose_name", None)
-            if verbose and f.name not in labels:
-                labels[f.name] = str(verbose)
-    return labels
-
-
 def _display(value: Any) -> str:
     if value in (None, "", [], {}):
         return "（空）"
@@ -194,25 +185,9 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def audit_change_lines(entry: AuditEntry) -> list[tuple[str, str]]:
-    """(label, text) for each recorded change; an update records [old, new] pairs, shown as old → new."""
-    labels = _field_labels()
-    role_labels = dict(Role.choices)
-
-    def show(name: str, value: Any) -> str:
-        if name == "roles" and isinstance(value, list):
-            value = [role_labels.get(v, v) if isinstance(v, str) else v for v in value]
-            value = [[role_labels.get(r, r) for r in v] if isinstance(v, list) else v for v in value]
-        return _display(value)
-
-    lines = []
-    for name, value in (entry.changes or {}).items():
-        label = labels.get(name, name)
-        if entry.action == AuditEntry.Action.UPDATE and isinstance(value, list) and len(value) == 2:
-            lines.append((label, f"{show(name, value[0])} → {show(name, value[1])}"))
-        else:
-            lines.append((label, show(name, value)))
-    return lines
+def audit_change_lines(entry: AuditEntry) -> list[ChangeLine]:
+    """(label, text) for each recorded change, in Chinese; an update's [old, new] pairs read "old → new"."""
+    return change_lines(entry)
 
 
 # ---------------------------------------------------------------- roster import
