@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from core.audit import Action, audit_record, diff_fields
+from core.text import check_text
 from units.models import Unit
 
 from . import workflow
@@ -41,6 +42,22 @@ def next_problem_number(campaign: Campaign) -> tuple[int, str]:
     return c.last_problem_seq, f"{c.code}-{c.last_problem_seq:04d}"
 
 
+def check_texts(model: type[Any], values: dict[str, Any]) -> None:
+    """Every text a service stores can be exported: no control character XML cannot hold, and no longer than a
+    cell keeps. Whatever the caller (a form, a file, a command), the refusal names the field."""
+    errors: dict[str, list[ValidationError]] = {}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            continue
+        label = str(model._meta.get_field(name).verbose_name)
+        try:
+            check_text(value, label=label)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_campaign_refs(campaign: Campaign, values: dict[str, Any]) -> None:
     src, cat = values.get("source"), values.get("category")
     if src is not None and src.campaign_id != campaign.pk:
@@ -63,6 +80,7 @@ def problem_create(
     if unknown:
         raise ValueError(f"unknown problem fields: {sorted(unknown)}")
     _check_campaign_refs(campaign, values)
+    check_texts(Problem, {"summary": summary, **values})
     seq, number = next_problem_number(campaign)
     problem = Problem(campaign=campaign, seq=seq, number=number, summary=summary.strip(), created_by=by, **values)
     problem.full_clean(exclude=["created_by"])
@@ -88,6 +106,7 @@ def problem_update(
     if unknown:
         raise ValueError(f"unknown problem fields: {sorted(unknown)}")
     _check_campaign_refs(problem.campaign, values)
+    check_texts(Problem, values)
     changes = diff_fields(problem, values)
     gaps_before = set(workflow.assignment_gaps(problem, what="保存"))
     for k, v in values.items():
@@ -122,6 +141,7 @@ def measure_create(
     content = (content or "").strip()
     if not content:
         raise ValidationError({"content": "请填写整改措施内容。"})
+    check_texts(Measure, {"content": content, "responsible_person": responsible_person})
     if not is_long_term and deadline is None:
         raise ValidationError({"deadline": "请填写完成时限，或勾选“长期坚持”。"})
     seq = (problem.measures.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
@@ -143,6 +163,7 @@ def measure_update(*, measure: Measure, by: Any, ip: str | None = None, note: st
     unknown = set(values) - set(MEASURE_FIELDS)
     if unknown:
         raise ValueError(f"unknown measure fields: {sorted(unknown)}")
+    check_texts(Measure, values)
     changes = diff_fields(measure, values)
     for k, v in values.items():
         setattr(measure, k, v)
@@ -180,6 +201,7 @@ def progress_add(
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "请填写整改进展。"})
+    check_texts(ProgressEntry, {"text": text})
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise ValidationError({"on": "进展日期不能晚于今天。"})

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +30,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, DeadlineMode
 from campaigns.workdays import add_days
 from core.audit import Action, audit_record
+from core.text import check_text
 from units.models import Role, Unit
 
 from .models import (
@@ -270,6 +272,14 @@ def _require(condition: bool, message: str) -> None:
         raise WorkflowError(message, INPUT)
 
 
+def _check_text(text: str, label: str) -> None:
+    """What a step records must export whole (no control character, within a cell's length)."""
+    try:
+        check_text(text, label=label)
+    except ValidationError as exc:
+        raise WorkflowError("".join(exc.messages), INPUT) from exc
+
+
 # ---- transitions -----------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -366,6 +376,7 @@ def apply(
     require(A.APPLY, by, problem)
     summary = (summary or "").strip()
     _require(bool(summary), "请填写整改情况说明。")
+    _check_text(summary, "整改情况说明")
     blockers = apply_blockers(problem)
     _require(not blockers, "还不能申请销号：" + "".join(blockers))
     now = _now(at)
@@ -394,6 +405,7 @@ def approve(
     problem = _lock(problem)
     action = A.STAGE_APPROVE if stage else A.APPROVE
     require(action, by, problem)
+    _check_text(opinion, "核查意见")
     rr = _open_round(problem)
     now = _now(at)
     rr.decision = ReviewDecision.STAGE_APPROVED if stage else ReviewDecision.APPROVED
@@ -412,6 +424,7 @@ def return_(
     require(A.RETURN, by, problem)
     opinion = (opinion or "").strip()
     _require(bool(opinion), "退回时请填写核查意见。")
+    _check_text(opinion, "核查意见")
     rr = _open_round(problem)
     now = _now(at)
     rr.decision, rr.opinion, rr.reviewed_by, rr.reviewed_at = ReviewDecision.RETURNED, opinion, by, now
@@ -437,6 +450,7 @@ def reopen(
     require(A.REOPEN, by, problem)
     reason = (reason or "").strip()
     _require(bool(reason), "重新打开时请说明原因。")
+    _check_text(reason, "原因")
     today = timezone.localdate()
     deadline = deadline or reopen_deadline_default(problem.campaign, today=today)
     _require(deadline >= today, "重新打开后的整改时限不能早于今天。")
@@ -465,6 +479,7 @@ def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None, at: d
     require(A.VOID, by, problem)
     reason = (reason or "").strip()
     _require(bool(reason), "作废时请说明原因。")
+    _check_text(reason, "原因")
     now = _now(at)
     if problem.status == S.PENDING_REVIEW:
         # The application under review ends with the problem; it must not stay 待核查 forever.
