@@ -1,6 +1,6 @@
 """The ledger import pages: upload → preview (problem by problem) → confirm, through units' Job machinery.
 
-Office staff and admins only; anyone else gets 403. Jobs of other kinds are not found here.
+The office only; anyone else gets 403. Jobs of other kinds are not found here.
 """
 
 from __future__ import annotations

@@ -547,3 +547,21 @@ def test_allowed_actions_by_state_and_role(request, people, state, expected):
     p = Problem.objects.select_related("lead_unit").get(pk=request.getfixturevalue(state).pk)
     for who in ("office", "admin", "liaison", "sibling_liaison", "leader", "outsider"):
         assert workflow.allowed_actions(getattr(people, who), p) == expected.get(who, set()), who
+
+
+# ---- text that could not be exported is refused at input --------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["\x01", "\x08", "\x1b"])
+def test_control_characters_are_refused_naming_the_field(people, county, campaign, ready, bad):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        make_problem(campaign=campaign, by=people.office, lead_unit=county.education, summary=f"窗口{bad}推诿")
+    assert "「问题概述」含有不可见的控制字符" in str(exc.value.message_dict["summary"])
+    m = ready.measures.get()
+    with pytest.raises(ValidationError, match="「整改进展」含有不可见的控制字符"):
+        services.progress_add(measure=m, by=people.liaison, text=f"已完成{bad}")
+    with pytest.raises(ValidationError, match="「整改措施」含有不可见的控制字符"):
+        services.measure_update(measure=m, by=people.liaison, content=f"措施{bad}")
+    assert_refused(ready, lambda: workflow.apply(problem=ready, by=people.liaison, summary=f"已整改{bad}"),
+                   "「整改情况说明」含有不可见的控制字符")
