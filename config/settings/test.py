@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, DATABASES, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key"
@@ -13,3 +17,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not SQLite's in-memory test database: tests of simultaneous requests run each in a thread with its own
+    # connection, and threads cannot share a private in-memory database. One file per test process (runs side by
+    # side and xdist workers never share one); Django deletes it at the end of the run.
+    DATABASES["default"]["TEST"] = {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": str(Path(env("TEST_SQLITE_DIR", default=tempfile.gettempdir())) / f"ledger-test-{os.getpid()}.sqlite3"),
+    }
