@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import chinese_calendar
-import chinese_calendar.constants as chinese_calendar_constants
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from units.models import Unit
 
 from .models import CalendarOverride, Campaign, CampaignStatus, Category, Phase, Source
+from .workdays import statutory_workday, uncovered_years
 
 
 def campaign_list(viewer: Any) -> QuerySet[Campaign]:
@@ -200,7 +200,8 @@ def statutory_day(day: dt.date) -> tuple[bool | None, str]:
         working = bool(chinese_calendar.is_workday(day))
         _, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:
-        return None, ""
+        working, name, _known = statutory_workday(day)
+        return working, f"{name}，按法定节假日推算" if name else "按法定节假日推算"
     return working, HOLIDAY_NAMES.get(name or "", name or "")
 
 
@@ -211,6 +212,13 @@ def calendar_overrides(year: int | None = None) -> list[OverrideRow]:
     return [OverrideRow(o, *statutory_day(o.date)) for o in qs.order_by("date")]
 
 
-def last_covered_year() -> int:
-    """The last year the holiday package knows; later years need overrides entered by hand."""
-    return max(d.year for d in chinese_calendar_constants.holidays)
+def calendar_notice(start: dt.date | None = None, end: dt.date | None = None) -> str:
+    """A warning for the campaign and 节假日 pages when working days fall in a year whose official arrangement is
+    not entered yet (by default this year and the next); "" when there is nothing to say."""
+    today = timezone.localdate()
+    years = uncovered_years(start or today, max(end or today, today.replace(month=12, day=31) + dt.timedelta(days=1)))
+    if not years:
+        return ""
+    named = "、".join(f"{y}年" for y in years)
+    return (f"{named}的国务院节假日调休安排尚未录入：系统暂按法定节假日（元旦、春节、清明、劳动节、端午、中秋、国庆）"
+            "和周末计算工作日，调休上班、放假延长等安排公布后，请在“节假日调整”中录入。")

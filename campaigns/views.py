@@ -38,6 +38,7 @@ from .forms import (
 )
 from .models import CalendarOverride, Campaign, Category
 from .resources import category_workbook
+from .workdays import last_covered_year
 
 # A catalogue file waits in the session between its preview and the confirmation; catalogues are small.
 IMPORT_SESSION_KEY = "campaigns.category_import"
@@ -132,6 +133,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "category_total": sum(1 for n in tree if n.category.is_active),
         "sources": list(selectors.source_list(campaign)),
         "can_manage": services.can_manage(request.user),
+        "calendar_notice": selectors.calendar_notice(campaign.start_date, campaign.end_date),
     }
     return render(request, "campaigns/campaign_detail.html", context)
 
@@ -426,7 +428,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "calc": _calc(request),
         "today": today,
-        "covered_until": selectors.last_covered_year(),
+        "covered_until": last_covered_year(),
+        "calendar_notice": selectors.calendar_notice(),
     }
     return render(request, "campaigns/calendar.html", context)
 

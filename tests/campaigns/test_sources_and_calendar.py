@@ -114,3 +114,41 @@ def test_overrides_need_office_or_admin(people):
     with pytest.raises(PermissionDenied):
         services.calendar_override_set(by=people.leader, date=dt.date(2027, 1, 4), is_workday=False)
     assert not CalendarOverride.objects.exists()
+
+
+# ---- a year past what the holiday package knows -------------------------------------------------------------------
+
+def test_a_year_the_package_does_not_cover_keeps_the_statutory_holidays(db):
+    import datetime as dt
+
+    from campaigns import workdays
+
+    assert workdays.last_covered_year() == 2026
+    assert not workdays.is_workday(dt.date(2027, 1, 1), {})  # 元旦 is a day off, though a Friday
+    assert not workdays.is_workday(dt.date(2027, 2, 8), {})  # 春节 (a Monday)
+    assert not workdays.is_workday(dt.date(2027, 10, 1), {})  # 国庆
+    assert workdays.is_workday(dt.date(2027, 1, 4), {})  # an ordinary Monday
+    assert not workdays.is_workday(dt.date(2027, 1, 9), {})  # a Saturday
+    # the office's overrides still win (e.g. the notice's 调休 make-up day)
+    assert workdays.is_workday(dt.date(2027, 1, 9), {dt.date(2027, 1, 9): True})
+    # counting working days across 元旦 2027 skips it
+    assert workdays.add_working_days(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 4)
+
+
+def test_the_pages_say_the_years_arrangement_is_not_entered_yet(client, people):
+    import datetime as dt
+
+    import time_machine
+    from django.urls import reverse
+
+    from campaigns import selectors, services
+    from tests.ledger.factories import CampaignFactory
+
+    campaign = CampaignFactory(start_date=dt.date(2026, 9, 1), end_date=dt.date(2027, 6, 30))
+    client.force_login(people.office, backend="django.contrib.auth.backends.ModelBackend")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC), tick=False):
+        assert "2027年的国务院节假日调休安排尚未录入" in selectors.calendar_notice()
+        for page in (reverse("campaigns:calendar"), reverse("campaigns:campaign_detail", args=[campaign.pk])):
+            assert "2027年的国务院节假日调休安排尚未录入" in client.get(page).content.decode(), page
+        services.calendar_override_set(by=people.office, date=dt.date(2027, 2, 7), is_workday=True, note="调休上班")
+        assert selectors.calendar_notice() == ""
