@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
+from core.forms import CleanTextFormMixin
 from units.models import Unit
 
 from .models import Campaign, CampaignStatus, Category, DeadlineMode, PhaseKind
@@ -42,7 +43,7 @@ class UnitTreeChoiceField(forms.ModelMultipleChoiceField):
         return f"{'　' * obj.depth}{obj.name}"
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(label="名称", max_length=200, error_messages={"required": "请填写专项行动名称。"})
     code = forms.CharField(
         label="编号", max_length=32, error_messages={"required": "请填写编号。"},
@@ -122,7 +123,7 @@ class CampaignForm(forms.Form):
         return [self[n] for n in self.POLICY]
 
 
-class PhaseForm(forms.Form):
+class PhaseForm(CleanTextFormMixin, forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     kind = forms.ChoiceField(label="阶段", choices=[("", "——请选择——"), *PhaseKind.choices], required=False)
     name = forms.CharField(label="名称", max_length=100, required=False)
@@ -179,7 +180,7 @@ def phase_formset(data: Any = None, *, initial: list[dict[str, Any]] | None = No
     return fs
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(CleanTextFormMixin, forms.Form):
     code = forms.CharField(label="类别编码", max_length=32, error_messages={"required": "请填写类别编码。"},
                            help_text="如 1、1.01；同一专项行动内不能重复。")
     name = forms.CharField(label="类别名称", max_length=200, error_messages={"required": "请填写类别名称。"})
@@ -199,7 +200,7 @@ class CategoryForm(forms.Form):
         _style(self)
 
 
-class CategoryImportForm(forms.Form):
+class CategoryImportForm(CleanTextFormMixin, forms.Form):
     file = forms.FileField(
         label="Excel 文件",
         help_text="仅支持 .xlsx。列：类别编码、类别名称、上级类别编码（一级类别留空）；可有标题行。",
@@ -211,7 +212,7 @@ class CategoryImportForm(forms.Form):
         self.fields["file"].widget.attrs.update({"class": "form-control", "accept": ".xlsx"})
 
 
-class CategoryCopyForm(forms.Form):
+class CategoryCopyForm(CleanTextFormMixin, forms.Form):
     source: forms.ModelChoiceField[Campaign] = forms.ModelChoiceField(
         label="复制自", queryset=None, empty_label="——请选择专项行动——",
         error_messages={"required": "请选择要复制的专项行动。", "invalid_choice": "所选专项行动不可用。"},
@@ -225,7 +226,7 @@ class CategoryCopyForm(forms.Form):
         _style(self)
 
 
-class SourceForm(forms.Form):
+class SourceForm(CleanTextFormMixin, forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(label="名称", max_length=50, required=False)
     is_active = forms.BooleanField(label="启用", required=False, initial=True)
@@ -261,7 +262,7 @@ def source_formset(data: Any = None, *, initial: list[dict[str, Any]] | None = N
     return SourceFormSet(data, initial=initial, prefix="sources")
 
 
-class CalendarOverrideForm(forms.Form):
+class CalendarOverrideForm(CleanTextFormMixin, forms.Form):
     date = forms.DateField(
         label="日期", widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         error_messages={"required": "请填写日期。", "invalid": INVALID_DATE},
@@ -278,5 +279,5 @@ class CalendarOverrideForm(forms.Form):
         _style(self)
 
 
-class CalendarYearForm(forms.Form):
+class CalendarYearForm(CleanTextFormMixin, forms.Form):
     year = forms.IntegerField(required=False, min_value=2000, max_value=2100)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignStatus, Category, Source
 from campaigns.selectors import set_category_choices
 from campaigns.workdays import add_working_days
+from core.forms import CleanTextFormMixin
 from units.forms import model_choice_field
 from units.models import Unit
 
@@ -53,7 +54,7 @@ def _style(form: forms.Form) -> None:
 
 # ---- the deadline, given as a date or as N working days from a date ---------------------------------------------
 
-class DeadlineFields(forms.Form):
+class DeadlineFields(CleanTextFormMixin, forms.Form):
     """A small two-mode input: 指定日期, or N 个工作日 counted from a date (statutory holidays and 调休 known).
 
     `deadline_required` says whether a blank deadline is an error; the result is in cleaned_data["deadline"]."""
@@ -97,7 +98,7 @@ class DeadlineFields(forms.Form):
 
 # ---- problems --------------------------------------------------------------------------------------------------
 
-class CampaignPickForm(forms.Form):
+class CampaignPickForm(CleanTextFormMixin, forms.Form):
     campaign = forms.ModelChoiceField(label="专项行动", queryset=Campaign.objects.none(), empty_label="请选择专项行动",
                                       error_messages={"required": "请选择专项行动。",
                                                       "invalid_choice": "请选择有效的专项行动。"})
@@ -195,7 +196,7 @@ class AssignForm(DeadlineFields):
 
 # ---- review, void, reopen --------------------------------------------------------------------------------------
 
-class ReviewForm(forms.Form):
+class ReviewForm(CleanTextFormMixin, forms.Form):
     APPROVE, STAGE, RETURN = "approve", "stage_approve", "return"
     decision = forms.ChoiceField(
         label="核查结果", choices=[(APPROVE, "核查通过，予以销号"), (STAGE, "阶段性销号"), (RETURN, "退回整改")],
@@ -228,7 +229,7 @@ def _clean_reopen_deadline(form: forms.Form) -> None:
         form.add_error("deadline", "新的整改时限不能早于今天。")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CleanTextFormMixin, forms.Form):
     """作废 and 重新打开: a reason; reopening also asks for the new deadline (`reopen_deadline` is its default)."""
 
     reason = forms.CharField(label="原因", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
@@ -248,7 +249,7 @@ class ReasonForm(forms.Form):
 
 # ---- measures, progress, applying ------------------------------------------------------------------------------
 
-class MeasureForm(forms.Form):
+class MeasureForm(CleanTextFormMixin, forms.Form):
     content = forms.CharField(label="整改措施", widget=forms.Textarea(attrs={"rows": 3}),
                               error_messages={"required": "请填写整改措施内容。"})
     unit = UnitChoiceField(label="责任单位", queryset=Unit.objects.none(),
@@ -306,7 +307,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(CleanTextFormMixin, forms.Form):
     on = _date_field("进展日期", required=True)
     text = forms.CharField(label="整改进展", widget=forms.Textarea(attrs={"rows": 3}),
                            error_messages={"required": "请填写整改进展。"})
@@ -345,7 +346,7 @@ class ProgressForm(forms.Form):
         return files
 
 
-class ApplyForm(forms.Form):
+class ApplyForm(CleanTextFormMixin, forms.Form):
     summary = forms.CharField(label="整改情况说明", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
                               error_messages={"required": "请填写整改情况说明。"})
 
@@ -356,7 +357,7 @@ class ApplyForm(forms.Form):
 
 # ---- 回头看 ------------------------------------------------------------------------------------------------------
 
-class LookbackDrawForm(forms.Form):
+class LookbackDrawForm(CleanTextFormMixin, forms.Form):
     BY_UNIT, BY_CATEGORY, RANDOM, ALL = "unit", "category", "random", "all"
     campaign = forms.ModelChoiceField(label="专项行动", queryset=Campaign.objects.none(), empty_label="请选择专项行动",
                                       error_messages={"required": "请选择专项行动。"})
@@ -412,7 +413,7 @@ class LookbackDrawForm(forms.Form):
         }
 
 
-class LookbackRecordForm(forms.Form):
+class LookbackRecordForm(CleanTextFormMixin, forms.Form):
     result = forms.ChoiceField(
         label="检查结果", widget=forms.RadioSelect,
         choices=[(LookbackResult.CONSOLIDATED.value, "巩固（整改成果保持良好）"),

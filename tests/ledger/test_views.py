@@ -745,3 +745,21 @@ def test_a_returned_problem_heads_the_liaisons_tasks_as_rework(client, people, l
     first = page.split('data-testid="task-problems"')[1].split("<tbody>")[1].split("</tr>")[0]
     assert "退回重改" in first, first
     assert "btn-success" in first, first
+
+
+def test_a_pasted_control_character_is_refused_on_the_form_naming_the_field(client, people, county, ledger):
+    login(client, people.office)
+    before = snapshot()
+    response = client.post(url("problem_create"), {
+        "campaign": ledger.campaign.pk, "summary": "会议\x1b文件多", "description": "文山\x08会海",
+        "lead_unit": county.education.pk, "rectification_type": "time_limited", "deadline_mode": "date",
+        "deadline": "2026-12-31",
+    })
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "「问题概述」含有不可见的控制字符（\\x1b）" in page and "含有不可见的控制字符（\\x08）" in page
+    assert snapshot() == before
+    login(client, people.liaison)
+    response = client.post(url("progress_add", ledger.edu_measure.pk), {"text": "已完成\x01", "on": "2026-11-30"})
+    assert response.status_code == 200 and "「整改进展」含有不可见的控制字符" in response.content.decode()
+    assert snapshot() == before
