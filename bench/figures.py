@@ -25,11 +25,24 @@ class Figure:
     ours: float  # seconds
     baseline: float  # seconds
     baseline_name: str
+    # Peak memory of each side while it ran, when the figure measures it (bytes above what the process held before).
+    ours_peak_bytes: int | None = None
+    baseline_peak_bytes: int | None = None
 
     @property
     def ratio(self) -> float:
         """How many times faster ours is than the baseline (higher is better)."""
         return self.baseline / self.ours if self.ours else float("inf")
+
+    @property
+    def note(self) -> str:
+        if self.ours_peak_bytes is None or self.baseline_peak_bytes is None:
+            return ""
+        return f"峰值内存 本系统 {_mb(self.ours_peak_bytes)} / 基线 {_mb(self.baseline_peak_bytes)}"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB"
 
 
 class StockUnitResource(resources.ModelResource):

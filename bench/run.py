@@ -59,12 +59,14 @@ def main() -> int:
 
 
 def print_table(figures: list) -> None:
-    rows = [("figure", "ours (s)", "baseline (s)", "ratio", "baseline")]
+    notes = any(f.note for f in figures)  # e.g. peak memory, for the figures that measure it
+    rows = [("figure", "ours (s)", "baseline (s)", "ratio", "baseline", *(("note",) if notes else ()))]
     for f in figures:
-        rows.append((f.name, f"{f.ours:.2f}", f"{f.baseline:.2f}", f"{f.ratio:.1f}×", f.baseline_name))
+        rows.append((f.name, f"{f.ours:.2f}", f"{f.baseline:.2f}", f"{f.ratio:.1f}×", f.baseline_name,
+                     *((f.note,) if notes else ())))
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, r in enumerate(rows):
-        print(" | ".join(_pad(cell, widths[i], right=0 < i < 4) for i, cell in enumerate(r)))
+        print(" | ".join(_pad(cell, widths[i], right=0 < i < 4) for i, cell in enumerate(r)).rstrip())
         if n == 0:
             print("-+-".join("-" * w for w in widths))
     print("ratio = baseline / ours：高于 1 表示本系统更快。")

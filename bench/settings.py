@@ -12,7 +12,9 @@ import tempfile
 from config.settings.test import *  # noqa: F403
 from config.settings.test import env
 
-_tmp = os.environ.setdefault("BENCH_TMPDIR", tempfile.mkdtemp(prefix="zg-bench-"))
+if "BENCH_TMPDIR" not in os.environ:  # bench/run.py sets it; a child process it starts inherits it
+    os.environ["BENCH_TMPDIR"] = tempfile.mkdtemp(prefix="zg-bench-")
+_tmp = os.environ["BENCH_TMPDIR"]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{os.path.join(_tmp, 'bench.sqlite3')}")}
 _default = DATABASES["default"]

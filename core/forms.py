@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import pretty_name
 
 from .text import TEXT_MAX, check_text
 
@@ -25,12 +24,12 @@ class CleanTextFormMixin(_FormBase):
 
     text_max_length: int | None = TEXT_MAX
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         for name, value in list(self.cleaned_data.items()):
             texts = [v for v in value if isinstance(v, str)] if isinstance(value, list | tuple) else [value]
             field = self.fields.get(name)
-            label = str(field.label) if field is not None and field.label else pretty_name(name)
+            label = str(field.label) if field is not None and field.label else "此项"
             try:
                 for text in texts:
                     check_text(text, label=label, max_length=self.text_max_length)

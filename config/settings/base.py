@@ -140,6 +140,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Excel uploads: refuse files larger than this, or whose archive expands past the second figure.
 XLSX_MAX_UPLOAD_BYTES = env.int("XLSX_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 XLSX_MAX_UNZIPPED_BYTES = env.int("XLSX_MAX_UNZIPPED_BYTES", default=200 * 1024 * 1024)
+# … and files that would have an import read more cells than this: rows × columns up to the last header column
+# (blank rows between included), or cells (or shared strings) in one sheet of the archive; merges, links and formats
+# up to a quarter of it. Reading takes a little over 200 bytes a cell of a real ledger (70 MB at the peak for 10,000
+# problems, 320,000 cells; bench/ledger_read.py), so the default holds an import to about 250 MB.
+XLSX_MAX_CELLS = env.int("XLSX_MAX_CELLS", default=1_000_000)
 # Rosters with more rows than this are imported by a background task with a progress bar.
 IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", default=2000)
 

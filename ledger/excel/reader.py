@@ -9,6 +9,9 @@ Layouts:
 Both can appear in one file; what decides is how many rows a problem spans. Title rows and 填报单位/填报日期
 rows above the header are skipped; rows below the data without a problem or a measure (填表说明, 填报人 …) are
 skipped with a warning. Nothing here touches the database: units, categories and sources are names as written.
+
+A cell the export had to cut (longer than Excel allows; it ends with `core.text.CUT_MARKER`) is not carried: the
+field reads as absent for that row, with a warning, so that re-importing an export never writes the cut text back.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.text import FORMULA_CHARS, is_cut
 from core.xlsx import (
     CellError,
     FormulaWithoutValue,
     HeaderMatch,
+    MergedRange,
     XlsxError,
     cell_text,
     find_header,
@@ -36,6 +41,7 @@ from .columns import (
     DEADLINE_LONG_TERM,
     LEDGER_COLUMNS,
     MEASURE_STATUS_WORDS,
+    PROBLEM_KEYS,
     RECTIFICATION_TYPE_WORDS,
     closure_status_for,
     measure_status_for,
@@ -43,8 +49,21 @@ from .columns import (
     words,
 )
 
-FORMULA_CHARS = "=+-@"
 _FORMULA_WITHOUT_VALUE = "公式没有计算结果，请在 Excel 或 WPS 中打开并保存后重新上传，或改为直接填写内容"
+_CUT = "内容在导出时超长被截断，未导入，保留系统中的全文。"
+_CUT_WITHOUT_NUMBER = "内容在导出时超长被截断，且没有编号，无法确定对应的问题；请填写编号或完整的问题描述"
+
+
+class _NotCarried:
+    """Stands in for a cell whose text the export cut: the field reads as absent (blank text, None where optional)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ""
+
+
+NOT_CARRIED = _NotCarried()
 
 
 def unescape(text: str) -> str:
@@ -202,9 +221,8 @@ class LedgerSheet:
 
 # ---- reading ---------------------------------------------------------------------------------------------------
 
-def _fill_merged(ws: Any, rows: list[list[Any]]) -> None:
+def _fill_merged(ranges: list[MergedRange], rows: list[list[Any]]) -> None:
     """Give every cell of a vertical merge the merge's value, so a problem's cells read the same on each row."""
-    ranges = getattr(getattr(ws, "merged_cells", None), "ranges", None) or []
     for rng in ranges:
         if rng.max_row <= rng.min_row:
             continue
@@ -230,13 +248,13 @@ def _title(rows: list[list[Any]], header_row: int) -> str:
 
 def read_ledger(file: Any) -> LedgerSheet:
     """Open an .xlsx and read the first worksheet that has a ledger header. Raises XlsxError (Chinese)."""
-    with open_workbook(file, read_only=False) as wb:
+    with open_workbook(file) as wb:
         first_error: XlsxError | None = None
         for name in wb.sheetnames:
             sheet = wb[name]
-            rows = [list(r) for r in sheet.rows()]
+            head = sheet.head()
             try:
-                header = find_header(rows, LEDGER_COLUMNS)
+                header = find_header(head, LEDGER_COLUMNS)
             except XlsxError as exc:
                 first_error = first_error or exc
                 continue
@@ -244,7 +262,8 @@ def read_ledger(file: Any) -> LedgerSheet:
                 # One 责任单位 column serves as the lead unit; the measures take the lead unit too.
                 for d in (header.index, header.letters, header.headers):
                     d.pop("measure_unit", None)
-            _fill_merged(sheet.worksheet, rows)
+            rows = [list(r) for r in sheet.iter_data(header)]
+            _fill_merged(sheet.merged_ranges(), rows)
             return _Reader(name, header, rows).read()
     assert first_error is not None
     raise first_error
@@ -270,11 +289,18 @@ class _Reader:
         groups: list[list[tuple[int, dict[str, Any]]]] = []
         for row_no, row in enumerate(self.rows[self.header.row :], start=self.header.row + 1):
             values = {key: self.header.value(row, key) for key in self.header.index}
+            for key, v in values.items():
+                if is_cut(v):
+                    values[key] = NOT_CARRIED
             texts = {k: ("" if isinstance(v, FormulaWithoutValue) else text_of(v)) for k, v in values.items()}
-            if all(not t and not isinstance(values[k], FormulaWithoutValue) for k, t in texts.items()):
+            given = {k: bool(t) or isinstance(values[k], FormulaWithoutValue | _NotCarried) for k, t in texts.items()}
+            if not any(given.values()):
                 continue
             filled = [t for t in texts.values() if t]
-            if not any(texts.get(k) for k in _CONTENT_KEYS) or (len(filled) == 1 and _HEADING.match(filled[0])):
+            if not any(given.get(k) for k in _CONTENT_KEYS) or (
+                len(filled) == 1 and not any(isinstance(v, _NotCarried) for v in values.values())
+                and _HEADING.match(filled[0])
+            ):
                 shown = next((t for t in texts.values() if t), "")
                 self.warnings.append(f"第{row_no}行没有问题描述和整改措施，已跳过（“{shown[:30]}”）。")
                 continue
@@ -295,18 +321,26 @@ class _Reader:
     # ---- one problem -------------------------------------------------------------------------------------------
 
     def _opt_text(self, values: dict[str, Any], key: str) -> str | None:
-        return text_of(values.get(key)) if self.header.has(key) else None
+        if not self.header.has(key) or isinstance(values.get(key), _NotCarried):
+            return None
+        return text_of(values.get(key))
 
     def _opt_units(self, values: dict[str, Any], key: str) -> list[str] | None:
-        return [unescape(u) for u in split_multi(values.get(key))] if self.header.has(key) else None
+        if not self.header.has(key) or isinstance(values.get(key), _NotCarried):
+            return None
+        return [unescape(u) for u in split_multi(values.get(key))]
 
     def _problem(self, group: list[tuple[int, dict[str, Any]]]) -> ProblemRecord:
         row, values = group[0]
         errors: list[CellError] = []
-        for r, vals in group:
+        measures_cut = False
+        for i, (r, vals) in enumerate(group):
             for key, v in vals.items():
                 if isinstance(v, FormulaWithoutValue):
                     errors.append(self.err(r, key, _FORMULA_WITHOUT_VALUE))
+                elif isinstance(v, _NotCarried) and (i == 0 or key not in PROBLEM_KEYS):  # problem cells: row 1's
+                    self.warnings.append(str(self.err(r, key, _CUT)))
+                    measures_cut = measures_cut or key == "measures"
         seq = None
         if text_of(values.get("seq")):
             try:
@@ -342,7 +376,10 @@ class _Reader:
                 ))
         description = text_of(values.get("description"))
         summary = self._opt_text(values, "summary")
-        if not description and not summary:
+        if isinstance(values.get("description"), _NotCarried):
+            if not text_of(values.get("number")):
+                errors.append(self.err(row, "description", _CUT_WITHOUT_NUMBER))
+        elif not description and not summary:
             errors.append(self.err(row, "description", "问题描述为空"))
         record = ProblemRecord(
             row=row, last_row=group[-1][0], seq=seq, number=text_of(values.get("number")),
@@ -354,12 +391,15 @@ class _Reader:
             closure_given=bool(closure_word), closure=closure,
             status_word=self._opt_text(values, "status"), errors=errors,
         )
-        if len(group) == 1:
+        if measures_cut:
+            # Measures are told apart by their content: with one of them unknown, none can be matched safely.
+            self.warnings.append(f"第{row}行：有整改措施在导出时超长被截断，本问题的整改措施均未导入，保留系统中的内容。")
+        elif len(group) == 1:
             self._measures_in_one_row(record, values)
         else:
             for r, vals in group:
                 self._measure_row(record, r, vals)
-        if not record.measures and self.header.has("deadline"):
+        if not record.measures and not measures_cut and self.header.has("deadline"):
             record.deadline = self._deadline(record, row, values.get("deadline"))
         unique = {str(e): e for e in record.errors}  # a bad cell meant for every measure is reported once
         record.errors = list(unique.values())
@@ -428,6 +468,9 @@ class _Reader:
         if unit_cells and all(c is values.get("measure_unit") for c in unit_cells) and len(whole) == n > 1:
             unit_lists = [[u] for u in whole]  # "甲局、乙局" for two measures: one each
         persons = per_item("responsible_person")
+        person_given = self.header.has("responsible_person") and not isinstance(
+            values.get("responsible_person"), _NotCarried
+        )
         deadlines = per_item("deadline", plain_split=True)
         statuses = per_item("status")
         progress_items = split_numbered(text_of(values.get("progress")) or "")
@@ -440,7 +483,7 @@ class _Reader:
                 continue
             record.measures.append(MeasureRecord(
                 row=row, content=content, units=[unescape(u) for u in unit_lists[i]],
-                person=text_of(persons[i]) if self.header.has("responsible_person") else None,
+                person=text_of(persons[i]) if person_given else None,
                 deadline=self._deadline(record, row, deadlines[i]),
                 progress=progress_items[i] if self.header.has("progress") else None,
                 status=self._status(record, row, statuses[i]),
@@ -448,6 +491,8 @@ class _Reader:
 
 
 __all__ = [
+    "FORMULA_CHARS",
+    "NOT_CARRIED",
     "Deadline",
     "LedgerSheet",
     "MeasureRecord",

@@ -10,17 +10,23 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Source
+from core.import_report import UNCHANGED
+from core.text import CUT_MARKER, EXCEL_CELL_MAX, ILLEGAL_XML_CHARS
 from ledger import services, workflow
 from ledger.excel.exporter import export_ledger_xlsx
-from ledger.excel.importer import apply_ledger
+from ledger.excel.importer import apply_ledger, preview_ledger
 from ledger.excel.reader import read_ledger
-from ledger.models import Problem, ProblemStatus
+from ledger.models import Measure, Problem, ProblemStatus, ProgressEntry
 from tests.factories import UnitFactory
 from tests.ledger.factories import make_problem
-from units.models import Unit
+from units.models import Unit, User
 
 from .test_import_ledger import counts, office, rosters, sample  # noqa: F401  (fixtures)
 
@@ -140,3 +146,100 @@ def test_export_command_writes_the_file(imported, tmp_path):
     assert ws["A1"].value == "示范县2022年“改进作风、狠抓落实”年问题整改台账"
     with pytest.raises(CommandError, match="不存在"):
         call_command("export_ledger", "--campaign", "NOPE", str(out), stdout=StringIO())
+
+
+# ---- text that XML or Excel cannot hold -----------------------------------------------------------------------
+
+DIRTY = "\x01\x08\x1b"
+CUT = "列：内容在导出时超长被截断，未导入，保留系统中的全文。"
+
+
+def row_cells(ws, number: str) -> list[dict[str, object]]:
+    """The rows of one problem, each as {header: value} (merged cells read on the problem's first row)."""
+    headers = [c.value for c in ws[2]]
+    rows = [dict(zip(headers, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=3)]
+    first = next(i for i, r in enumerate(rows) if r["编号"] == number)
+    end = next((i for i in range(first + 1, len(rows)) if rows[i]["编号"]), len(rows))
+    return rows[first:end]
+
+
+def test_the_export_succeeds_with_control_characters_in_every_text(imported, office, client):  # noqa: F811
+    p = Problem.objects.filter(campaign=imported).order_by("seq").first()
+    measures = list(p.measures.order_by("seq"))
+    units = {p.lead_unit_id, *(m.unit_id for m in measures), *p.co_units.values_list("pk", flat=True)}
+    names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
+    # Written past the services (which refuse them), as data from before they did, or from elsewhere.
+    Problem.objects.filter(pk=p.pk).update(
+        summary=f"概述{DIRTY}", description=f"描{DIRTY}述", responsible_leader=f"{DIRTY}局长"
+    )
+    for m in measures:
+        Measure.objects.filter(pk=m.pk).update(content=f"措施{m.seq}{DIRTY}", responsible_person=f"李{DIRTY}佳")
+        ProgressEntry.objects.create(measure=m, problem=p, on=timezone.localdate(), text=f"进展{DIRTY}{m.seq}")
+    Unit.objects.filter(pk__in=units).update(name=Concat(F("name"), Value(DIRTY)),
+                                             short_name=Concat(F("short_name"), Value(DIRTY)))
+    Source.objects.filter(pk=p.source_id).update(name=Concat(F("name"), Value(DIRTY)))
+    Campaign.objects.filter(pk=imported.pk).update(name=f"示范县{DIRTY}专项")
+    User.objects.filter(pk=office.pk).update(must_change_password=False)  # past the roster's one-time password
+    client.force_login(User.objects.get(pk=office.pk), backend="django.contrib.auth.backends.ModelBackend")
+
+    response = client.get(reverse("ledger:problem_export"), {"campaign": imported.pk})
+
+    assert response.status_code == 200
+    ws = openpyxl.load_workbook(BytesIO(response.content)).active
+    texts = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert not [t for t in texts if ILLEGAL_XML_CHARS.search(t)]
+    assert ws["A1"].value == "示范县专项问题整改台账"
+    rows = row_cells(ws, p.number)
+    first = rows[0]
+    assert (first["问题描述（具体表现）"], first["责任领导"]) == ("描述", "局长")
+    assert first["问题来源"] == p.source.name.replace(DIRTY, "")
+    assert names[p.lead_unit_id] in str(first["牵头单位"])
+    assert [(r["整改措施"], r["责任人"], r["整改进展"]) for r in rows] == [
+        (f"措施{m.seq}", "李佳", f"进展{m.seq}") for m in measures
+    ]
+    assert all(names[m.unit_id] in str(r["措施责任单位"]) for m, r in zip(measures, rows, strict=True))
+
+
+def test_text_the_export_had_to_cut_is_not_imported_back(imported, office, tmp_path):  # noqa: F811
+    p = Problem.objects.get(campaign=imported, seq=2)
+    description = "问题描述超长，" * 5_000 + "完"  # 35,001 characters: more than a cell holds
+    Problem.objects.filter(pk=p.pk).update(description=description)
+    path = export(imported, tmp_path)
+    [cell] = [r["问题描述（具体表现）"] for r in row_cells(openpyxl.load_workbook(path).active, p.number)[:1]]
+    assert len(cell) == EXCEL_CELL_MAX and cell.endswith(CUT_MARKER)
+
+    report = preview_ledger(path, campaign="ZF2022", by=office)
+
+    [row] = [r for r in report.rows if r.key == p.number]
+    assert row.status == UNCHANGED, (row.changes, row.errors)
+    assert f"第{row.row}行「问题描述（具体表现）」{CUT}" in report.warnings
+    assert apply_ledger(path, campaign="ZF2022", by=office).summary_line() == "新增 0，更新 0，未变 12，错误 0"
+    p.refresh_from_db()
+    assert p.description == description
+
+
+def test_cut_measures_and_progress_are_not_imported_back(imported, office, tmp_path):  # noqa: F811
+    p = Problem.objects.get(campaign=imported, seq=1)
+    first, second = p.measures.order_by("seq")
+    content = "措施内容超长" * 6_000
+    Measure.objects.filter(pk=first.pk).update(content=content)
+    progress = ProgressEntry.objects.create(measure=second, problem=p, on=timezone.localdate(), text="进展" * 20_000)
+    q = Problem.objects.get(campaign=imported, seq=5)
+    q_measure = q.measures.order_by("seq").first()
+    q_progress = ProgressEntry.objects.create(measure=q_measure, problem=q, on=timezone.localdate(), text="进" * 40_000)
+    before = counts()
+    path = export(imported, tmp_path)
+
+    report = preview_ledger(path, campaign="ZF2022", by=office)
+
+    rows = {r.key: r for r in report.rows}
+    assert rows[p.number].status == UNCHANGED and rows[q.number].status == UNCHANGED, report.warnings
+    row = rows[p.number].row
+    assert f"第{row}行「整改措施」{CUT}" in report.warnings
+    assert f"第{row}行：有整改措施在导出时超长被截断，本问题的整改措施均未导入，保留系统中的内容。" in report.warnings
+    assert f"第{rows[q.number].row}行「整改进展」{CUT}" in report.warnings
+    assert apply_ledger(path, campaign="ZF2022", by=office).summary_line() == "新增 0，更新 0，未变 12，错误 0"
+    first.refresh_from_db()
+    assert first.content == content
+    assert counts() == {**before, "audit": before["audit"] + 1}
+    assert ProgressEntry.objects.filter(pk__in=[progress.pk, q_progress.pk]).count() == 2
