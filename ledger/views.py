@@ -301,9 +301,7 @@ def problem_assign(request: HttpRequest) -> HttpResponse:
     # A link of a list that a colleague has acted on since: say which problems moved on, offer nothing to submit.
     refusals = [e.message for p in problems if (e := workflow.refusal(TransitionAction.ASSIGN, request.user, p))]
     form = AssignForm(request.POST or None, user=request.user)
-    if refusals:
-        pass
-    elif request.method == "POST" and form.is_valid():
+    if not refusals and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         ok, done = _attempt(request, lambda: workflow.assign_many(
             problems=problems, by=request.user, lead_unit=data.get("lead_unit"), deadline=data.get("deadline"),

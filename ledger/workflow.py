@@ -342,14 +342,6 @@ def _last_rework(problem: Problem) -> Transition | None:
     )
 
 
-def rework(problem: Problem) -> Transition | None:
-    """The 退回 / 重新打开 the problem is being reworked after, if it is in progress because of one."""
-    if problem.status != S.IN_PROGRESS:
-        return None
-    last = problem.transitions.exclude(action__in=[A.CREATE, A.IMPORT]).order_by("-at", "-id").first()
-    return last if last is not None and last.action in (A.RETURN, A.REOPEN) else None
-
-
 def apply_blockers(problem: Problem) -> list[str]:
     """Why the problem cannot be applied for sign-off yet (empty when it can)."""
     measures = list(problem.measures.all())

@@ -48,7 +48,7 @@ from core.import_report import (
 )
 from core.xlsx import XlsxError
 from ledger import services, workflow
-from ledger.models import Measure, ProblemStatus
+from ledger.models import ProblemStatus
 from units.models import User
 
 from .planner import Planner, ProblemPlan
@@ -123,7 +123,7 @@ def _plan(sheet: LedgerSheet, campaign: Campaign, *, by: Any, report: LedgerRepo
     ok = [p for p in plans if p.outcome.status != ERROR]
     report.measures = {
         "new": sum(1 for p in ok for m in p.measures if m.existing is None),
-        "changed": sum(1 for p in ok for m in p.measures if m.existing is not None and (m.values or m.status)),
+        "changed": sum(1 for p in ok for m in p.measures if m.existing is not None and (m.values or m.wanted_state)),
     }
     return LedgerPlan(campaign=campaign, report=report, problems=plans)
 
@@ -264,11 +264,11 @@ def _write_problem(pp: ProblemPlan, *, campaign: Campaign, by: Any, ip: str | No
         entries: dict[int, str] = {}
         for mp in pp.measures:
             m = services.measure_create(problem=p, by=by, ip=ip, note=note, **mp.values)
-            if mp.status:
-                states[m.pk] = mp.status
+            if mp.wanted_state:
+                states[m.pk] = mp.wanted_state
             if mp.progress:
                 entries[m.pk] = mp.progress
-        workflow.import_new(problem=p, by=by, status=pp.status or S.DRAFT, note=note, measure_states=states,
+        workflow.import_new(problem=p, by=by, status=pp.recorded_state or S.DRAFT, note=note, measure_states=states,
                             progress=entries, on=today, ip=ip)
         return
     if pp.values or pp.co_units is not None:
@@ -282,8 +282,8 @@ def _write_problem(pp: ProblemPlan, *, campaign: Campaign, by: Any, ip: str | No
             m = mp.existing
         if mp.progress:
             services.progress_add(measure=m, by=by, text=mp.progress, on=today, ip=ip, note=note)
-        if mp.status and mp.status != Measure.objects.values_list("status", flat=True).get(pk=m.pk):
-            workflow.measure_set_status(measure=m, by=by, status=mp.status, ip=ip, note=note)
+        if mp.wanted_state:
+            workflow.measure_set_status(measure=m, by=by, status=mp.wanted_state, ip=ip, note=note)
 
 
 __all__ = ["LedgerReport", "apply_ledger", "preview_ledger"]

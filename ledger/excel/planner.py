@@ -31,7 +31,7 @@ from ledger.models import (
 
 from .reader import LedgerSheet, MeasureRecord, ProblemRecord
 from .unitref import UnitResolver, norm
-from .versions import RowVersion, digests
+from .versions import PROBLEM_LABELS, RowVersion, date_text, digests, measure_label
 
 S = ProblemStatus
 SUMMARY_MAX = 60
@@ -48,10 +48,6 @@ def status_label(status: str | None) -> str:
     return S(status).label if status else ""
 
 
-def date_text(d: dt.date | None, long_term: bool = False) -> str:
-    return "长期坚持" if long_term else (d.isoformat() if d else "")
-
-
 # ---- plans -----------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -59,7 +55,7 @@ class MeasurePlan:
     record: MeasureRecord
     existing: Measure | None
     values: dict[str, Any]  # new: measure_create's arguments; existing: the changed fields only
-    status: str | None  # the measure's status to set; None: leave it
+    wanted_state: str | None  # the measure state to ask the workflow for; None: leave it
     progress: str  # a progress entry to add; "" none
 
 
@@ -86,7 +82,9 @@ class ProblemPlan:
     values: dict[str, Any] = field(default_factory=dict)
     co_units: list[Any] | None = None  # None: leave them
     measures: list[MeasurePlan] = field(default_factory=list)
-    status: str | None = None  # a new problem's state from the file; an existing problem's never comes from it
+    # A new problem's state as its row records it (for `workflow.import_new`); an existing problem's never comes
+    # from the file.
+    recorded_state: str | None = None
     changes: list[Change] = field(default_factory=list)
 
     def change(self, label: str, old: Any, new: Any, key: str, row: int | None = None, **where: Any) -> None:
@@ -101,7 +99,7 @@ class ProblemPlan:
             self.values.pop(c.field, None)
         elif c.measure is not None:
             if c.part == "status":
-                c.measure.status = None
+                c.measure.wanted_state = None
             elif c.part == "progress":
                 c.measure.progress = ""
             elif c.part == "deadline":
@@ -363,32 +361,33 @@ class Planner:
                 plan.measures.append(MeasurePlan(mr, None, values, status, progress))
                 continue
             mp = MeasurePlan(mr, m, {}, None, "")
-            values = mp.values
-            label = f"措施{m.seq}"
+            values, seq = mp.values, m.seq
             if mr.content != m.content:
                 values["content"] = mr.content
-                plan.change(f"{label} 整改措施", m.content, mr.content, "measures", mr.row, measure=mp, part="content")
+                plan.change(measure_label(seq, "content"), m.content, mr.content, "measures", mr.row, measure=mp,
+                            part="content")
             if unit is not None and unit.pk != m.unit_id:
                 values["unit"] = unit
-                plan.change(f"{label} 责任单位", m.unit, unit, "measure_unit", mr.row, measure=mp, part="unit")
+                plan.change(measure_label(seq, "unit"), m.unit, unit, "measure_unit", mr.row, measure=mp, part="unit")
             if mr.person is not None and mr.person != m.responsible_person:
                 values["responsible_person"] = mr.person
-                plan.change(f"{label} 责任人", m.responsible_person, mr.person, "responsible_person", mr.row,
-                            measure=mp, part="responsible_person")
+                plan.change(measure_label(seq, "responsible_person"), m.responsible_person, mr.person,
+                            "responsible_person", mr.row, measure=mp, part="responsible_person")
             if long_term and m.is_long_term:
                 keep_deadline = True  # 长期坚持 either way (a long-term measure may also carry a stage date)
             if not keep_deadline and mr.deadline is not None and (deadline, long_term) != (m.deadline, m.is_long_term):
                 values["deadline"], values["is_long_term"] = deadline, long_term
-                plan.change(f"{label} 整改时限", date_text(m.deadline, m.is_long_term),
+                plan.change(measure_label(seq, "deadline"), date_text(m.deadline, m.is_long_term),
                             date_text(deadline, long_term), "deadline", mr.row, measure=mp, part="deadline")
             if status is not None and status != m.status:
-                mp.status = status
-                plan.change(f"{label} 状态", m.get_status_display(), MeasureStatus(status).label, "status", mr.row,
-                            measure=mp, part="status")
+                mp.wanted_state = status
+                plan.change(measure_label(seq, "status"), m.get_status_display(), MeasureStatus(status).label, "status",
+                            mr.row, measure=mp, part="status")
             latest = getattr(m, "latest_progress", None) or ""
             if progress and progress != latest:
                 mp.progress = progress
-                plan.change(f"{label} 整改进展", latest, progress, "progress", mr.row, measure=mp, part="progress")
+                plan.change(measure_label(seq, "progress"), latest, progress, "progress", mr.row, measure=mp,
+                            part="progress")
             plan.measures.append(mp)
 
     def plan_deadline(self, plan: ProblemPlan, values: dict[str, Any]) -> None:
@@ -420,13 +419,6 @@ class Planner:
     def diff_problem(self, plan: ProblemPlan, values: dict[str, Any], co: list[Any] | None) -> None:
         p = plan.existing
         assert p is not None
-        labels = {
-            "description": ("问题描述", "description"), "summary": ("问题概述", "summary"),
-            "source": ("问题来源", "source"), "category": ("问题类别", "category"),
-            "responsible_leader": ("责任领导", "responsible_leader"), "discovered_on": ("发现日期", "discovered_on"),
-            "found_by": ("发现单位", "found_by"), "lead_unit": ("牵头单位", "lead_unit"),
-            "deadline": ("整改时限", "deadline"), "rectification_type": ("整改类型", "rectification_type"),
-        }
         changed: dict[str, Any] = {}
         for name, new in values.items():
             old = getattr(p, name)
@@ -438,7 +430,7 @@ class Planner:
             same = (old.pk if hasattr(old, "pk") else old) == (new.pk if hasattr(new, "pk") else new)
             if not same:
                 changed[name] = new
-                label, key = labels[name]
+                label, key = PROBLEM_LABELS[name], name
                 if name == "rectification_type":
                     old, new = RectificationType(old).label, RectificationType(new).label
                 plan.change(label, old, new, key, field=name)
@@ -447,8 +439,8 @@ class Planner:
             old_co = list(p.co_units.all())
             if sorted(u.pk for u in co) != sorted(u.pk for u in old_co):
                 plan.co_units = co
-                plan.change("配合单位", "、".join(u.name for u in old_co), "、".join(u.name for u in co), "co_units",
-                            field="co_units")
+                plan.change(PROBLEM_LABELS["co_units"], "、".join(u.name for u in old_co),
+                            "、".join(u.name for u in co), "co_units", field="co_units")
 
     def plan_status(self, plan: ProblemPlan, lead: Any) -> None:
         """A new problem starts in the state its row records. An existing problem's state is the workflow's: a
@@ -474,8 +466,8 @@ class Planner:
             return
         if target in (S.PENDING_REVIEW, S.CLOSED) and not any(m.record.status for m in plan.measures):
             for m in plan.measures:  # signing off presumes every measure done
-                m.status = MeasureStatus.DONE
-        plan.status = target
+                m.wanted_state = MeasureStatus.DONE
+        plan.recorded_state = target
 
     def resolve_stale(self, plan: ProblemPlan) -> None:
         """A row exported before the system changed the problem: each field the system changed since and the file
@@ -502,9 +494,9 @@ class Planner:
         anyone); otherwise the difference is shown and the system's stays."""
         p = plan.existing
         assert p is not None
-        if p.status == S.IN_PROGRESS:
-            return
-        for c in [c for c in plan.changes if c.part in ("status", "progress")]:
+        open_to = {"status": workflow.STEPS[workflow.MEASURE_STATUS].sources,
+                   "progress": workflow.STEPS[workflow.PROGRESS].sources}
+        for c in [c for c in plan.changes if c.part in open_to and p.status not in open_to[c.part]]:
             plan.outcome.notices.append(
                 f"第{c.row}行{c.label}：系统：{c.old or '（空）'}；文件：{c.new or '（空）'} — "
                 f"问题当前为“{p.get_status_display()}”，未导入。"
@@ -536,7 +528,7 @@ class Planner:
         measure_keys = {"measures", "measure_unit", "responsible_person", "deadline", "progress"}
         fields = bool(plan.values or plan.co_units is not None)
         measures = any(m.existing is None or m.values or m.progress for m in plan.measures)
-        statuses = any(m.status for m in plan.measures) and plan.status is None
+        statuses = any(m.wanted_state for m in plan.measures) and plan.recorded_state is None
         if (fields or measures or statuses) and self.by is not None and not workflow.is_office(self.by):
             self.cell_error(plan, plan.record.row, plan.changes[0].key if plan.changes else "description",
                             f"只有作风办可以修改已有问题（{p.number}）")
@@ -563,7 +555,7 @@ class Planner:
             o.changes = {
                 "牵头单位": ["", str(plan.values.get("lead_unit") or "")],
                 "整改措施": ["", f"{len(plan.measures)} 项"],
-                "状态": ["", status_label(plan.status)],
+                "状态": ["", status_label(plan.recorded_state)],
             }
         else:
             o.changes = {c.label: [c.old, c.new] for c in plan.changes}

@@ -23,6 +23,22 @@ SHEET = "导出版本"
 HEADER = ("编号", "版本", "字段摘要")
 
 
+# The labels a compared field goes by, in the preview and in the digests: one table for both.
+PROBLEM_LABELS = {
+    "description": "问题描述", "summary": "问题概述", "source": "问题来源", "category": "问题类别",
+    "responsible_leader": "责任领导", "discovered_on": "发现日期", "found_by": "发现单位", "lead_unit": "牵头单位",
+    "deadline": "整改时限", "rectification_type": "整改类型", "co_units": "配合单位",
+}
+MEASURE_LABELS = {
+    "content": "整改措施", "unit": "责任单位", "responsible_person": "责任人", "deadline": "整改时限",
+    "status": "状态", "progress": "整改进展",
+}
+
+
+def measure_label(seq: int, part: str) -> str:
+    return f"措施{seq} {MEASURE_LABELS[part]}"
+
+
 def date_text(d: Any, long_term: bool = False) -> str:
     return "长期坚持" if long_term else (d.isoformat() if d else "")
 
@@ -30,21 +46,22 @@ def date_text(d: Any, long_term: bool = False) -> str:
 def field_texts(p: Problem) -> dict[str, str]:
     """The fields of a problem and its measures as the import compares them, under the labels the preview shows.
     `p` comes with source, category, units, co-units and measures (with `latest_progress`) loaded."""
-    texts = {
-        "问题描述": p.description or "", "问题概述": p.summary or "",
-        "问题来源": str(p.source or ""), "问题类别": str(p.category or ""),
-        "责任领导": p.responsible_leader or "", "发现日期": date_text(p.discovered_on),
-        "发现单位": str(p.found_by or ""), "牵头单位": str(p.lead_unit or ""),
-        "整改时限": date_text(p.deadline), "整改类型": p.get_rectification_type_display(),
-        "配合单位": "、".join(sorted(u.name for u in p.co_units.all())),
+    problem = {
+        "description": p.description or "", "summary": p.summary or "", "source": str(p.source or ""),
+        "category": str(p.category or ""), "responsible_leader": p.responsible_leader or "",
+        "discovered_on": date_text(p.discovered_on), "found_by": str(p.found_by or ""),
+        "lead_unit": str(p.lead_unit or ""), "deadline": date_text(p.deadline),
+        "rectification_type": p.get_rectification_type_display(),
+        "co_units": "、".join(sorted(u.name for u in p.co_units.all())),
     }
+    texts = {PROBLEM_LABELS[name]: text for name, text in problem.items()}
     for m in p.measures.all():
-        label = f"措施{m.seq}"
-        texts.update({
-            f"{label} 整改措施": m.content, f"{label} 责任单位": str(m.unit), f"{label} 责任人": m.responsible_person,
-            f"{label} 整改时限": date_text(m.deadline, m.is_long_term), f"{label} 状态": m.get_status_display(),
-            f"{label} 整改进展": getattr(m, "latest_progress", None) or "",
-        })
+        measure = {
+            "content": m.content, "unit": str(m.unit), "responsible_person": m.responsible_person,
+            "deadline": date_text(m.deadline, m.is_long_term), "status": m.get_status_display(),
+            "progress": getattr(m, "latest_progress", None) or "",
+        }
+        texts.update({measure_label(m.seq, part): text for part, text in measure.items()})
     return texts
 
 
@@ -106,4 +123,7 @@ def read_versions(file: Any) -> dict[str, RowVersion]:
     return out
 
 
-__all__ = ["SHEET", "RowVersion", "digests", "field_texts", "read_versions", "write_versions"]
+__all__ = [
+    "MEASURE_LABELS", "PROBLEM_LABELS", "SHEET", "RowVersion", "date_text", "digests", "field_texts", "measure_label",
+    "read_versions", "write_versions",
+]
