@@ -67,19 +67,27 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         label="期限计算方式", choices=DeadlineMode.choices, initial=DeadlineMode.CALENDAR,
         help_text="按工作日计算时，法定节假日不计入，调休上班日计入。",
     )
+    urge_after_days = forms.IntegerField(label="逾期转催办天数", min_value=1, max_value=365, initial=1)
     supervise_after_days = forms.IntegerField(label="逾期转督办天数", min_value=1, initial=7)
     listed_after_days = forms.IntegerField(label="逾期转挂牌督办天数", min_value=2, initial=30)
     monthly_report_day = forms.IntegerField(
         label="月调度日", min_value=1, max_value=MONTHLY_REPORT_DAY_MAX, initial=25, help_text="每月几日生成月调度。"
     )
 
+    report_stale_days = forms.IntegerField(
+        label="催报天数", min_value=1, max_value=365, initial=14,
+        help_text="推进中的整改措施连续这些天未填报进展时，提醒责任单位填报（催报）。",
+    )
+    order_reply_days = forms.IntegerField(
+        label="督办单回复期限天数", min_value=1, max_value=90, initial=5, help_text="签发督办单时默认的回复期限。"
+    )
     reopen_days = forms.IntegerField(
         label="重新整改期限天数", min_value=1, max_value=365, initial=15, required=False,
         help_text="问题重新打开（回头看反弹）时，新的整改时限默认为今天起的天数（按期限计算方式）。",
     )
 
-    POLICY = ("yellow_window_days", "deadline_mode", "supervise_after_days", "listed_after_days",
-              "monthly_report_day", "reopen_days")
+    POLICY = ("yellow_window_days", "deadline_mode", "urge_after_days", "supervise_after_days", "listed_after_days",
+              "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days")
 
     def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,8 +95,8 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         field.queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
         # Offered in tree order (a path sorts by primary key, not by the roster's order); validated by the queryset.
         field.choices = [(u.pk, field.label_from_instance(u)) for u in in_tree_order(field.queryset)]  # type: ignore[attr-defined]
-        for name in ("yellow_window_days", "supervise_after_days", "listed_after_days", "monthly_report_day",
-                     "reopen_days"):
+        for name in ("yellow_window_days", "urge_after_days", "supervise_after_days", "listed_after_days",
+                     "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days"):
             self.fields[name].error_messages.update({
                 "required": "请填写天数。", "invalid": "请输入整数。",
                 "min_value": "不能小于 %(limit_value)s。", "max_value": "不能大于 %(limit_value)s。",
@@ -106,7 +114,11 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", "结束日期不能早于开始日期。")
-        supervise, listed = data.get("supervise_after_days"), data.get("listed_after_days")
+        urge, supervise, listed = (
+            data.get("urge_after_days"), data.get("supervise_after_days"), data.get("listed_after_days")
+        )
+        if urge and supervise and supervise <= urge:
+            self.add_error("supervise_after_days", "逾期转督办天数应大于逾期转催办天数。")
         if supervise and listed and listed <= supervise:
             self.add_error("listed_after_days", "逾期转挂牌督办天数应大于逾期转督办天数。")
         return data

@@ -46,10 +46,19 @@ class Campaign(models.Model):
     status = models.CharField("状态", max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.PREPARING)
     # Policy
     yellow_window_days = models.PositiveSmallIntegerField("临期提醒天数", default=7)
+    urge_after_days = models.PositiveSmallIntegerField("逾期转催办天数", default=1)
     supervise_after_days = models.PositiveSmallIntegerField("逾期转督办天数", default=7)
     listed_after_days = models.PositiveSmallIntegerField("逾期转挂牌督办天数", default=30)
     deadline_mode = models.CharField(
         "期限计算方式", max_length=16, choices=DeadlineMode.choices, default=DeadlineMode.CALENDAR
+    )
+    report_stale_days = models.PositiveSmallIntegerField(
+        "催报天数", default=14, help_text="推进中的措施连续多少天未填报进展时，提醒责任单位填报"
+    )
+    order_reply_days = models.PositiveSmallIntegerField("督办单回复期限天数", default=5)
+    robot = models.ForeignKey(
+        "notifications.Robot", verbose_name="工作群机器人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="campaigns", help_text="每日巡查后向专项行动工作群推送一条汇总",
     )
     monthly_report_day = models.PositiveSmallIntegerField("月调度日", default=25)
     reopen_days = models.PositiveSmallIntegerField(

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -134,6 +135,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sources": list(selectors.source_list(campaign)),
         "can_manage": services.can_manage(request.user),
         "calendar_notice": selectors.calendar_notice(campaign.start_date, campaign.end_date),
+        "sweep_time": settings.SWEEP_TIME,
     }
     return render(request, "campaigns/campaign_detail.html", context)
 

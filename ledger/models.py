@@ -95,6 +95,11 @@ class Problem(models.Model):
     # 阶段性销号: a long-term problem signed off for its current stage; it stays 长期坚持 in reports.
     stage_closed = models.BooleanField("阶段性销号", default=False, editable=False)
     closed_at = models.DateTimeField("销号时间", null=True, blank=True, editable=False)
+    # 挂牌督办: set by the sweep when a problem is overdue past the campaign's threshold, or by the office by hand
+    # (`workflow.set_listed`); named in the next 季通报.
+    listed = models.BooleanField("挂牌督办", default=False, editable=False)
+    listed_at = models.DateTimeField("挂牌时间", null=True, blank=True, editable=False)
+    listed_reason = models.CharField("挂牌说明", max_length=300, blank=True, editable=False)
     # Moves on with every change to the problem, its measures or its progress (`workflow.touch`); a ledger export
     # records it per row, so a re-imported row can be told stale.
     version = models.PositiveIntegerField("版本", default=1, editable=False)
@@ -143,6 +148,7 @@ class Measure(models.Model):
         verbose_name = "整改措施"
         verbose_name_plural = "整改措施"
         ordering = ["problem_id", "seq", "id"]
+        indexes = [models.Index(fields=["status", "deadline"], name="measure_status_deadline_idx")]
 
     def __str__(self) -> str:
         return self.content[:60]

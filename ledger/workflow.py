@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, DeadlineMode
 from campaigns.workdays import add_days
-from core.audit import Action, audit_record
+from core.audit import Action, audit_record, audit_record_many
 from core.text import check_text
 from units.models import Role, Unit
 
@@ -47,6 +47,7 @@ from .models import (
     Transition,
     TransitionAction,
 )
+from .notify import transition_notify
 
 S = ProblemStatus
 A = TransitionAction
@@ -123,7 +124,7 @@ def _states(*states: str) -> frozenset[str]:
     return frozenset(states)
 
 
-EDIT, MEASURES, PROGRESS, MEASURE_STATUS = "edit", "measures", "progress", "measure_status"
+EDIT, MEASURES, PROGRESS, MEASURE_STATUS, LIST = "edit", "measures", "progress", "measure_status", "list"
 OPEN = _states(*OPEN_STATUSES)
 
 STEPS: dict[str, Step] = {s.action: s for s in (
@@ -144,6 +145,8 @@ STEPS: dict[str, Step] = {s.action: s for s in (
          "an open round ends as 问题已作废; a Transition and an audit entry"),
     Step(A.IMPORT, "导入", _states(S.DRAFT), None, _office, "只有作风办可以导入问题台账。",
          "a new problem in the state its ledger row records: one Transition naming the file and the row"),
+    Step(LIST, "挂牌督办", _states(S.IN_PROGRESS, S.PENDING_REVIEW), None, _office, "只有作风办可以挂牌督办。",
+         "the 挂牌 mark with its reason (the daily sweep sets it past the campaign's threshold); an audit entry"),
     Step(EDIT, "修改", OPEN, None, _office, "只有作风办可以修改问题。", "an audit entry of the changed fields"),
     Step(MEASURES, "修改整改措施", _states(S.DRAFT, S.IN_PROGRESS), None, _office_or_lead_liaison,
          "只有作风办或牵头单位的联络员可以填报整改措施。", "an audit entry",
@@ -320,7 +323,8 @@ def assign(
     problem.save(update_fields=["lead_unit", "deadline", "updated_at"])
     if co_units is not None:
         problem.co_units.set(list(co_units))
-    _move(problem, to=S.IN_PROGRESS, action=A.ASSIGN, by=by, reason=reason, ip=ip, at=at)
+    t = _move(problem, to=S.IN_PROGRESS, action=A.ASSIGN, by=by, reason=reason, ip=ip, at=at)
+    transition_notify(problem, t)
     return problem
 
 
@@ -403,7 +407,8 @@ def approve(
     rr.decision = ReviewDecision.STAGE_APPROVED if stage else ReviewDecision.APPROVED
     rr.opinion, rr.reviewed_by, rr.reviewed_at = opinion.strip(), by, now
     rr.save(update_fields=["decision", "opinion", "reviewed_by", "reviewed_at"])
-    _move(problem, to=S.CLOSED, action=action, by=by, reason=opinion, at=now, ip=ip)
+    t = _move(problem, to=S.CLOSED, action=action, by=by, reason=opinion, at=now, ip=ip)
+    transition_notify(problem, t)
     return problem
 
 
@@ -421,7 +426,8 @@ def return_(
     now = _now(at)
     rr.decision, rr.opinion, rr.reviewed_by, rr.reviewed_at = ReviewDecision.RETURNED, opinion, by, now
     rr.save(update_fields=["decision", "opinion", "reviewed_by", "reviewed_at"])
-    _move(problem, to=S.IN_PROGRESS, action=A.RETURN, by=by, reason=opinion, at=now, ip=ip)
+    t = _move(problem, to=S.IN_PROGRESS, action=A.RETURN, by=by, reason=opinion, at=now, ip=ip)
+    transition_notify(problem, t)
     return problem
 
 
@@ -462,6 +468,7 @@ def reopen(
             audit_record(action=Action.UPDATE, actor=by, obj=m, ip=ip, note="问题重新打开",
                          changes={"deadline": [old_deadline.isoformat() if old_deadline else "",
                                                deadline.isoformat()]})
+    transition_notify(problem, t)
     return t
 
 
@@ -481,6 +488,46 @@ def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None, at: d
         )
     _move(problem, to=S.VOIDED, action=A.VOID, by=by, reason=reason, ip=ip, at=now)
     return problem
+
+
+# ---- 挂牌督办 ----------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def set_listed(
+    *, problem: Problem, by: Any, listed: bool, reason: str, ip: str | None = None, at: dt.datetime | None = None
+) -> Problem:
+    """The office lists a problem for 挂牌督办 by hand (or takes the mark off): named in the next 季通报."""
+    problem = _lock(problem)
+    require(LIST, by, problem)
+    reason = (reason or "").strip()
+    _require(bool(reason) or not listed, "挂牌督办时请说明原因。")
+    _check_text(reason, "说明")
+    _require(problem.listed != listed, "该问题已挂牌督办。" if listed else "该问题未挂牌督办。")
+    _mark_listed([problem.pk], listed=listed, by=by, reason=reason, ip=ip, at=at)
+    problem.refresh_from_db()
+    return problem
+
+
+def list_overdue(*, problem_ids: Iterable[int], reason: str, at: dt.datetime | None = None) -> int:
+    """The daily sweep lists the problems overdue past the campaign's 挂牌督办 threshold (the system acts; each
+    entry in the audit trail says so). Problems already listed, or no longer open, are left as they are."""
+    ids = list(Problem.objects.filter(pk__in=list(problem_ids), listed=False,
+                                      status__in=[S.IN_PROGRESS, S.PENDING_REVIEW]).values_list("pk", flat=True))
+    return _mark_listed(ids, listed=True, by=None, reason=reason, at=at) if ids else 0
+
+
+def _mark_listed(ids: list[int], *, listed: bool, by: Any, reason: str, ip: str | None = None,
+                 at: dt.datetime | None = None) -> int:
+    now = _now(at)
+    count = Problem.objects.filter(pk__in=ids).update(
+        listed=listed, listed_at=now if listed else None, listed_reason=reason[:300] if listed else "",
+        version=F("version") + 1, updated_at=now,
+    )
+    audit_record_many(
+        action=Action.UPDATE, actor=by, ip=ip, note=reason,
+        items=[(p, {"listed": ["否", "是"] if listed else ["是", "否"]}) for p in Problem.objects.filter(pk__in=ids)],
+    )
+    return count
 
 
 # ---- measures --------------------------------------------------------------------------------------------------

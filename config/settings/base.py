@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,8 +34,10 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "units",
+    "notifications",
     "campaigns",
     "ledger",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "units.context_processors.navigation",
+                "notifications.context_processors.bell",
             ],
         },
     }
@@ -188,6 +192,60 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # once, then failed with a Chinese message.
 JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=2)
+
+# Reminders and escalation. The daily sweep runs at SWEEP_TIME (Asia/Shanghai) on working days; what falls due on a
+# holiday goes out on the next working day.
+SWEEP_TIME = env("SWEEP_TIME", default="08:30")
+_sweep_hour, _sweep_minute = (int(x) for x in SWEEP_TIME.split(":"))
+# The channels this deployment offers (the office then allows them, users choose among those allowed).
+NOTIFY_CHANNELS = env.list("NOTIFY_CHANNELS", default=["inapp", "email", "wecom", "dingtalk", "sms"])
+# A delivery that fails is tried again with backoff (60 s, 120 s, … at most an hour) up to this many times.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+# A sender holds a claimed delivery this long; a row still 发送中 after it is marked 结果未知, never sent again by itself.
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
+# Links in messages point here (robots and email are read outside the browser).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Email: Django's SMTP backend configured from the environment (console backend in development).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="整改台账 <noreply@localhost>")
+# Group robots: private 政务微信 / 钉钉 hosts are settings; each robot's URL and secret are stored encrypted.
+WECOM_WEBHOOK_BASE = env("WECOM_WEBHOOK_BASE", default="https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+DINGTALK_WEBHOOK_BASE = env("DINGTALK_WEBHOOK_BASE", default="https://oapi.dingtalk.com/robot/send")
+ROBOT_RATE_PER_MINUTE = env.int("ROBOT_RATE_PER_MINUTE", default=20)
+ROBOT_TIMEOUT_SECONDS = env.float("ROBOT_TIMEOUT_SECONDS", default=10.0)
+# The key that encrypts robot URLs and secrets at rest (Fernet, urlsafe base64 of 32 bytes); derived from
+# SECRET_KEY when unset. Changing it makes the stored robots unreadable: they must be entered again.
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
+# SMS (督办 and above only): a logging backend by default; notifications.channels.sms documents the vendors'.
+SMS_BACKEND = env("SMS_BACKEND", default="notifications.channels.sms.LoggingSmsBackend")
+SMS_SIGN_NAME = env("SMS_SIGN_NAME", default="")
+SMS_TEMPLATE_CODE = env("SMS_TEMPLATE_CODE", default="")
+SMS_ACCESS_KEY_ID = env("SMS_ACCESS_KEY_ID", default="")
+SMS_ACCESS_KEY_SECRET = env("SMS_ACCESS_KEY_SECRET", default="")
+SMS_SDK_APP_ID = env("SMS_SDK_APP_ID", default="")
+# 督办单 numbers: 督办〔2026〕3号.
+SUPERVISION_ORDER_PREFIX = env("SUPERVISION_ORDER_PREFIX", default="督办")
+SUPERVISION_OFFICE_NAME = env("SUPERVISION_OFFICE_NAME", default="作风建设工作领导小组办公室")
+# Official document fonts (GB/T 9704): named in every Word file; offices have them installed.
+DOC_FONT_TITLE = env("DOC_FONT_TITLE", default="方正小标宋简体")
+DOC_FONT_BODY = env("DOC_FONT_BODY", default="仿宋_GB2312")
+DOC_FONT_HEADING = env("DOC_FONT_HEADING", default="黑体")
+DOC_FONT_KAI = env("DOC_FONT_KAI", default="楷体_GB2312")
+DOC_FONT_PAGE_NUMBER = env("DOC_FONT_PAGE_NUMBER", default="宋体")
+
 CELERY_BEAT_SCHEDULE = {
     "core.reap_jobs": {"task": "core.tasks.reap_jobs", "schedule": 60.0},
+    "supervision.daily_sweep": {
+        "task": "supervision.tasks.daily_sweep",
+        "schedule": crontab(hour=_sweep_hour, minute=_sweep_minute),
+    },
+    # Retries, robots' rate limits and deliveries whose sender died are looked after every minute.
+    "notifications.send_pending": {"task": "notifications.tasks.send_pending", "schedule": 60.0},
 }

@@ -28,3 +28,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("TEST", {}),
         "NAME": str(Path(env("TEST_SQLITE_DIR", default=tempfile.gettempdir())) / f"ledger-test-{os.getpid()}.sqlite3"),
     }
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "http://testserver"
