@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from core.forms import CleanTextFormMixin
 from units.models import Unit
 
+from notifications.models import Robot
+
 from .models import Campaign, CampaignStatus, Category, DeadlineMode, PhaseKind
 from .selectors import in_tree_order
 from .services import MONTHLY_REPORT_DAY_MAX, YELLOW_WINDOW_MAX
@@ -67,7 +69,8 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         label="期限计算方式", choices=DeadlineMode.choices, initial=DeadlineMode.CALENDAR,
         help_text="按工作日计算时，法定节假日不计入，调休上班日计入。",
     )
-    urge_after_days = forms.IntegerField(label="逾期转催办天数", min_value=1, max_value=365, initial=1)
+    urge_after_days = forms.IntegerField(label="逾期转催办天数", min_value=1, max_value=365, initial=1,
+                                         required=False)
     supervise_after_days = forms.IntegerField(label="逾期转督办天数", min_value=1, initial=7)
     listed_after_days = forms.IntegerField(label="逾期转挂牌督办天数", min_value=2, initial=30)
     monthly_report_day = forms.IntegerField(
@@ -75,11 +78,15 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
     )
 
     report_stale_days = forms.IntegerField(
-        label="催报天数", min_value=1, max_value=365, initial=14,
+        label="催报天数", min_value=1, max_value=365, initial=14, required=False,
         help_text="推进中的整改措施连续这些天未填报进展时，提醒责任单位填报（催报）。",
     )
     order_reply_days = forms.IntegerField(
-        label="督办单回复期限天数", min_value=1, max_value=90, initial=5, help_text="签发督办单时默认的回复期限。"
+        label="督办单回复期限天数", min_value=1, max_value=90, initial=5, required=False, help_text="签发督办单时默认的回复期限。"
+    )
+    robot = forms.ModelChoiceField(
+        label="工作群机器人", queryset=Robot.objects.none(), required=False, empty_label="不推送",
+        help_text="每日巡查后向专项行动工作群推送一条督办汇总（机器人由作风办在“群机器人”中添加）。",
     )
     reopen_days = forms.IntegerField(
         label="重新整改期限天数", min_value=1, max_value=365, initial=15, required=False,
@@ -87,10 +94,11 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
     )
 
     POLICY = ("yellow_window_days", "deadline_mode", "urge_after_days", "supervise_after_days", "listed_after_days",
-              "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days")
+              "report_stale_days", "order_reply_days", "robot", "monthly_report_day", "reopen_days")
 
     def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["robot"].queryset = Robot.objects.filter(is_enabled=True)  # type: ignore[attr-defined]
         field = self.fields["jurisdiction"]
         field.queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
         # Offered in tree order (a path sorts by primary key, not by the roster's order); validated by the queryset.
@@ -105,6 +113,16 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
 
     def clean_reopen_days(self) -> int:
         return self.cleaned_data.get("reopen_days") or 15
+
+    # Policy added after the first campaigns were set up: a form without them keeps the defaults.
+    def clean_urge_after_days(self) -> int:
+        return self.cleaned_data.get("urge_after_days") or 1
+
+    def clean_report_stale_days(self) -> int:
+        return self.cleaned_data.get("report_stale_days") or 14
+
+    def clean_order_reply_days(self) -> int:
+        return self.cleaned_data.get("order_reply_days") or 5
 
     def clean_code(self) -> str:
         return self.cleaned_data["code"].strip().upper()

@@ -36,8 +36,8 @@ from .selectors import category_descendant_ids
 
 CAMPAIGN_FIELDS = ("name", "code", "description", "start_date", "end_date", "status")
 POLICY_FIELDS = (
-    "yellow_window_days", "supervise_after_days", "listed_after_days", "deadline_mode", "monthly_report_day",
-    "reopen_days",
+    "yellow_window_days", "urge_after_days", "supervise_after_days", "listed_after_days", "deadline_mode",
+    "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days", "robot",
 )
 CATEGORY_FIELDS = ("code", "name", "parent", "sort_order")
 PHASE_FIELDS = ("kind", "name", "start_date", "deadline", "note")

@@ -56,6 +56,11 @@ def uncovered_years(start: dt.date, end: dt.date) -> list[int]:
     return [y for y in years if dt.date(y, 1, 1) not in entered]
 
 
+def overrides_map() -> dict[dt.date, bool]:
+    """The office's overrides, read once by callers that ask about many days (one query)."""
+    return _overrides()
+
+
 def _overrides() -> dict[dt.date, bool]:
     return dict(CalendarOverride.objects.values_list("date", "is_workday"))
 
@@ -67,11 +72,11 @@ def is_workday(day: dt.date, overrides: dict[dt.date, bool] | None = None) -> bo
     return statutory_workday(day)[0]
 
 
-def add_working_days(start: dt.date, n: int) -> dt.date:
+def add_working_days(start: dt.date, n: int, overrides: dict[dt.date, bool] | None = None) -> dt.date:
     """The date n working days after `start` (start itself not counted): 10 个工作日 from a date."""
     if n < 0:
         raise ValueError("n must not be negative")
-    overrides = _overrides()
+    overrides = _overrides() if overrides is None else overrides
     day = start
     remaining = n
     while remaining > 0:
@@ -81,13 +86,13 @@ def add_working_days(start: dt.date, n: int) -> dt.date:
     return day
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
+def working_days_between(start: dt.date, end: dt.date, overrides: dict[dt.date, bool] | None = None) -> int:
     """Working days after `start` up to and including `end` (negative if end is before start)."""
     if end == start:
         return 0
     sign = 1 if end > start else -1
     lo, hi = (start, end) if sign > 0 else (end, start)
-    overrides = _overrides()
+    overrides = _overrides() if overrides is None else overrides
     count = 0
     day = lo
     while day < hi:
@@ -97,5 +102,5 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return sign * count
 
 
-def add_days(start: dt.date, n: int, *, working: bool) -> dt.date:
-    return add_working_days(start, n) if working else start + dt.timedelta(days=n)
+def add_days(start: dt.date, n: int, *, working: bool, overrides: dict[dt.date, bool] | None = None) -> dt.date:
+    return add_working_days(start, n, overrides) if working else start + dt.timedelta(days=n)

@@ -11,5 +11,7 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("ledger/", include("ledger.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("supervision/", include("supervision.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -114,7 +114,9 @@ def effects_record(specs: Sequence[EffectSpec]) -> int:
     by_key = {s.key: s for s in specs}
     if not by_key:
         return 0
-    existing = set(Effect.objects.filter(key__in=list(by_key)).values_list("key", flat=True))
+    # The effects of these days already recorded (a key holds its day, so this is every possible duplicate).
+    days = {s.day for s in specs}
+    existing = set(Effect.objects.filter(day__in=days).values_list("key", flat=True))
     rows = [
         Effect(key=k, channel=s.channel, recipient_id=s.recipient_id, robot_id=s.robot_id, unit_id=s.unit_id,
                day=s.day, ref=s.ref, group=s.group, level=s.level, title=s.title[:300], url=s.url[:300],
