@@ -303,7 +303,7 @@ def deliveries_send(*, ids: Sequence[int] | None = None, limit: int = 500,
         qs = qs.filter(pk__in=list(ids))
     stats = SendStats()
     for pk in list(qs.order_by("id").values_list("pk", flat=True)[:limit]):
-        stats.add(delivery_send(delivery_id=pk))
+        stats.add(delivery_send(delivery_id=pk, now=now))
     return stats
 
 
@@ -363,13 +363,15 @@ def notify(
                                 robot_id=robot.pk, unit_id=robot.unit_id))
     new = effects_record(specs)
     result = digest_compose(batches=[now_batch], label="通知", channels_only=[Channel.INAPP])
-    queue_send(result.deliveries)
+    for pk in result.deliveries:
+        # In-app is a row in this transaction: it appears with the event, or not at all if the event rolls back.
+        delivery_send(delivery_id=pk)
     return new
 
 
 # ---- the notification centre -----------------------------------------------------------------------------------
 
-def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read (these ids, or all); another user's ids are simply not theirs."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
@@ -378,7 +380,7 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
 
 
 @transaction.atomic
-def preference_set(*, user: User, channel: str, enabled: bool) -> Preference:
+def preference_set(*, user: Any, channel: str, enabled: bool) -> Preference:
     if channel not in PERSONAL_CHANNELS or channel == Channel.INAPP:
         raise ValueError("站内消息不能关闭；短信、邮件之外的渠道由作风办按单位设置。")
     if channel not in enabled_channels():
