@@ -1,7 +1,8 @@
 """Writes of the notification centre: record effects, gather them into digests, send, resend, read.
 
 The exactly-once rule lives here. An effect is inserted under its unique key before anything is sent (a duplicate
-insert is ignored); a digest takes its effects under row locks (SKIP LOCKED), so two composers never share one;
+insert is ignored); composers of one batch take turns and take the effects under row locks, so an effect is in one
+digest and a person gets one digest per channel per batch;
 a sender claims a pending delivery by a conditional update before calling the channel and marks it after. A
 sender that dies between the call and the mark leaves the row `sending`; when its lease runs out it becomes
 `unknown` (结果未知) and is never sent again by itself — the vendors' APIs are not idempotent — only by a person,
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -139,13 +140,26 @@ def _target(effect: Effect) -> str:
     return f"u{effect.recipient_id}" if effect.recipient_id else f"r{effect.robot_id}"
 
 
+def _lock_batches(batches: Sequence[str]) -> None:
+    """Composers of one batch take turns (PostgreSQL: a transaction-level advisory lock per batch name, taken in
+    sorted order; SQLite's write transactions take turns anyway). Row locks alone are not enough: two composers
+    scanning at once with SKIP LOCKED would each take part of the rows and one person would get two digests."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in sorted(set(batches)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"notifications.digest:{name}"])
+
+
 @transaction.atomic
 def digest_compose(*, batches: Sequence[str], label: str, channels_only: Sequence[str] | None = None,
                    name: str = "") -> ComposeResult:
     """Gather the waiting effects of these batches into one delivery per recipient (or robot) per channel.
 
-    The effects are taken under row locks with SKIP LOCKED: a composer running beside this one sees them taken and
-    leaves them, so no effect is in two deliveries and no recipient gets two digests of one batch."""
+    Composers of the same batch take turns (`_lock_batches`), and the effects are taken under row locks: a composer
+    that comes second finds them gathered, so no effect is in two deliveries and no recipient gets two digests of
+    one batch."""
+    _lock_batches(batches)
     qs = Effect.objects.filter(delivery__isnull=True, batch__in=list(batches))
     if channels_only is not None:
         qs = qs.filter(channel__in=list(channels_only))
