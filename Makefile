@@ -25,7 +25,7 @@ help:
 	@echo "make test     set up and run the whole test suite (PYTEST_ARGS='-n 2' to parallelise)"
 	@echo "make smoke    run the smoke tests against whatever database is configured"
 	@echo "make lint     ruff check ."
-	@echo "make typecheck  mypy with the Django plugin over core, units, campaigns, ledger and config"
+	@echo "make typecheck  mypy with the Django plugin over every app and config"
 	@echo "make bench    run the benchmarks (bench/run.py)"
 	@echo "make clean    remove var/ (database, logs, broker, media), collected static files and caches"
 	@echo "make distclean  clean, and also remove .venv, node_modules and static/vendor"
@@ -106,7 +106,7 @@ lint: install
 
 # mypy and its Django plugin are configured in pyproject.toml (the plugin loads config.settings.test).
 typecheck: install
-	$(PY) -m mypy core units campaigns ledger config
+	$(PY) -m mypy core units notifications campaigns ledger supervision config
 
 # Refresh the screenshots under docs/screenshots/ from the browser tests.
 screenshots: install vendor dirs browser-deps
