@@ -115,9 +115,11 @@ def effects_record(specs: Sequence[EffectSpec]) -> int:
     by_key = {s.key: s for s in specs}
     if not by_key:
         return 0
-    # The effects of these days already recorded (a key holds its day, so this is every possible duplicate).
-    days = {s.day for s in specs}
-    existing = set(Effect.objects.filter(day__in=days).values_list("key", flat=True))
+    # Which keys are taken: by key for an event's few effects; for a sweep's many, every key of its day (a key holds
+    # its day) in one query rather than a parameter per key.
+    taken = Effect.objects.filter(key__in=list(by_key)) if len(by_key) <= 500 else Effect.objects.filter(
+        day__in={s.day for s in specs})
+    existing = set(taken.values_list("key", flat=True))
     rows = [
         Effect(key=k, channel=s.channel, recipient_id=s.recipient_id, robot_id=s.robot_id, unit_id=s.unit_id,
                day=s.day, ref=s.ref, group=s.group, level=s.level, title=s.title[:300], url=s.url[:300],
@@ -174,7 +176,8 @@ def digest_compose(*, batches: Sequence[str], label: str, channels_only: Sequenc
         groups[(e.channel, _target(e))].append(e)
     users = {u.pk: u for u in User.objects.filter(
         pk__in={e.recipient_id for e in effects if e.recipient_id}).select_related("unit")}
-    robots = {r.pk: r for r in Robot.objects.filter(pk__in={e.robot_id for e in effects if e.robot_id})}
+    robots = {r.pk: r for r in Robot.objects.filter(
+        pk__in={e.robot_id for e in effects if e.robot_id}).select_related("unit")}
     batch = batches[0]
     deliveries: list[Delivery] = []
     members: list[list[Effect]] = []
@@ -260,8 +263,11 @@ def _finish(delivery: Delivery, outcome: channels.Outcome, now: dt.datetime) -> 
         stats.failed = 1
     else:
         wait = dt.timedelta(seconds=outcome.retry_after) if outcome.retry_after else _backoff(attempts)
+        # A rate limit is the platform asking to wait, not a failed attempt: it does not count towards the limit.
+        counted = F("attempts") - 1 if outcome.retry_after else F("attempts")
         Delivery.objects.filter(pk=delivery.pk, status=DS.SENDING).update(
-            status=DS.PENDING, lease_until=None, next_attempt_at=now + wait, error=outcome.error[:500])
+            status=DS.PENDING, lease_until=None, next_attempt_at=now + wait, error=outcome.error[:500],
+            attempts=counted)
         stats.deferred = 1
     return stats
 

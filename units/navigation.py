@@ -30,6 +30,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("专项行动", "campaigns:campaign_list", "flag", (Role.OFFICE, Role.ADMIN)),
     NavItem("发送记录", "notifications:deliveries", "send-check", (Role.OFFICE, Role.ADMIN)),
     NavItem("通知渠道", "notifications:channels", "broadcast", (Role.OFFICE, Role.ADMIN)),
+    NavItem("群机器人", "notifications:robot_list", "robot", (Role.OFFICE, Role.ADMIN)),
     NavItem("单位", "units:unit_tree", "diagram-3", (Role.ADMIN, Role.OFFICE, Role.LEADER, Role.LIAISON)),
     NavItem("用户", "units:user_list", "people", (Role.ADMIN,)),
     NavItem("名册导入", "units:import_start", "cloud-upload", (Role.ADMIN,)),

@@ -8,6 +8,7 @@ are not followed (a POST carrying the message must not be sent on to another hos
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import urllib.error
@@ -62,9 +63,9 @@ def post_json(url: str, payload: Mapping[str, Any], *, timeout: float | None = N
         return Answer(status=exc.code, data=data)
     except urllib.error.URLError as exc:
         return Answer(status=0, failure=_transport(exc.reason, wait))
-    except (TimeoutError, socket.timeout) as exc:
+    except TimeoutError as exc:
         return Answer(status=0, failure=_transport(exc, wait))
-    except (OSError, ValueError) as exc:  # a connection reset while reading, an unreadable URL
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # reset or cut off while reading; a bad URL
         return Answer(status=0, failure=_transport(exc, wait))
 
 
@@ -77,7 +78,7 @@ def _json(raw: bytes) -> dict[str, Any] | None:
 
 
 def _transport(reason: object, wait: float) -> str:
-    if isinstance(reason, TimeoutError | socket.timeout):
+    if isinstance(reason, TimeoutError):
         return f"等待超时（超过 {wait:g} 秒无应答）"
     if isinstance(reason, ConnectionRefusedError):
         return "连接被拒绝"
@@ -85,6 +86,8 @@ def _transport(reason: object, wait: float) -> str:
         return "无法解析服务器地址"
     if isinstance(reason, ConnectionResetError):
         return "连接被重置"
+    if isinstance(reason, http.client.HTTPException):
+        return "应答不完整或无法解析"
     # Other socket errors say only their kind: their text may name the address.
     return f"网络错误（{type(reason).__name__}）"
 
@@ -104,13 +107,6 @@ def cut_utf8(text: str, limit: int, *, marker: str = ELLIPSIS) -> str:
     if line_end >= 0 and len(head[: line_end + 1].encode("utf-8")) >= room // 2:
         head = head[: line_end + 1]
     return head + marker
-
-
-def ensure_keyword(text: str, keyword: str) -> str:
-    """钉钉 refuses a message without one of the robot's keywords: put it in front when the text lacks it."""
-    if not keyword or keyword in text:
-        return text
-    return f"{keyword}\n\n{text}"
 
 
 @dataclass(frozen=True)
