@@ -9,9 +9,8 @@ from django import forms
 from django.db.models import QuerySet
 
 from core.forms import CleanTextFormMixin
-from units.models import Unit
-
 from notifications.models import Robot
+from units.models import Unit
 
 from .models import Campaign, CampaignStatus, Category, DeadlineMode, PhaseKind
 from .selectors import in_tree_order
@@ -82,7 +81,8 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         help_text="推进中的整改措施连续这些天未填报进展时，提醒责任单位填报（催报）。",
     )
     order_reply_days = forms.IntegerField(
-        label="督办单回复期限天数", min_value=1, max_value=90, initial=5, required=False, help_text="签发督办单时默认的回复期限。"
+        label="督办单回复期限天数", min_value=1, max_value=90, initial=5, required=False,
+        help_text="签发督办单时默认的回复期限。",
     )
     robot = forms.ModelChoiceField(
         label="工作群机器人", queryset=Robot.objects.none(), required=False, empty_label="不推送",

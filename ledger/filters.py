@@ -25,6 +25,8 @@ OPEN = "open"  # pseudo-status: every state that is not 已销号 / 已作废
 STATUS_CHOICES = [("", "全部状态"), (OPEN, "未办结（待分派/整改中/待核查）"), *ProblemStatus.choices]
 LIGHT_CHOICES = [("", "全部"), (Light.RED.value, "红灯（逾期）"), (Light.YELLOW.value, "黄灯（临期）"),
                  (Light.GREEN.value, "绿灯（正常）"), (Light.NONE.value, "已办结")]
+LISTED_YES, LISTED_NO = "yes", "no"
+LISTED_CHOICES = [("", "全部"), (LISTED_YES, "是"), (LISTED_NO, "否")]
 SORT_CHOICES = [
     ("-number", "编号（新→旧）"),
     ("number", "编号（旧→新）"),
@@ -126,6 +128,7 @@ class ProblemFilterForm(forms.Form):
     light = forms.ChoiceField(label="红黄绿灯", required=False, choices=LIGHT_CHOICES)
     rectification_type = forms.ChoiceField(label="整改类型", required=False,
                                            choices=[("", "全部类型"), *RectificationType.choices])
+    listed = forms.ChoiceField(label="挂牌督办", required=False, choices=LISTED_CHOICES)
     deadline_from = forms.DateField(label="整改时限自", required=False, widget=forms.DateInput(attrs=_DATE))
     deadline_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs=_DATE))
     sort = forms.ChoiceField(label="排序", required=False, choices=SORT_CHOICES)

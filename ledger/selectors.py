@@ -131,7 +131,7 @@ def light_counts(qs: QuerySet[Problem], lights: Lights) -> dict[str, int]:
 # The columns a list row shows or its permissions read; everything else stays in the database (rows are sorted
 # before the page is cut, and narrower rows sort faster).
 LIST_FIELDS = (
-    "id", "campaign_id", "seq", "number", "summary", "status", "deadline", "rectification_type",
+    "id", "campaign_id", "seq", "number", "summary", "status", "deadline", "rectification_type", "listed",
     "lead_unit__id", "lead_unit__name", "lead_unit__short_name", "lead_unit__path", "lead_unit__is_active",
     "source__id", "source__name", "category__id", "category__code", "category__name",
 )
@@ -145,6 +145,8 @@ def _list_related(qs: QuerySet[Problem]) -> QuerySet[Problem]:
 
 def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[Problem]:
     """Apply every filter but the light one."""
+    if params.get("listed") in ("yes", "no"):
+        qs = qs.filter(listed=params["listed"] == "yes")
     if params.get("campaign"):
         qs = qs.filter(campaign=params["campaign"])
     if params.get("unit"):

@@ -21,6 +21,7 @@ urlpatterns: list = [
     path("<int:pk>/review/", views.problem_review, name="problem_review"),
     path("<int:pk>/void/", views.problem_void, name="problem_void"),
     path("<int:pk>/reopen/", views.problem_reopen, name="problem_reopen"),
+    path("<int:pk>/listed/", views.problem_list_toggle, name="problem_listed"),
     path("measures/<int:pk>/edit/", views.measure_edit, name="measure_edit"),
     path("measures/<int:pk>/progress/", views.progress_add, name="progress_add"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence_download"),

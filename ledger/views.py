@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.workdays import add_working_days
@@ -33,7 +33,7 @@ from core.audit import Action, audit_record, client_ip
 from units.http import parse_id, parse_ids, query_text, safe_next
 from units.models import Role
 
-from . import lookback, selectors, services, workflow
+from . import lookback, panels, selectors, services, workflow
 from .excel.exporter import export_ledger_xlsx
 from .filters import ProblemFilterForm
 from .forms import (
@@ -60,6 +60,7 @@ from .models import (
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOOKBACK_PAGE_SIZE = 50
+LISTED_REASON_MAX = Problem._meta.get_field("listed_reason").max_length or 300
 QUEUE_PAGE_SIZE = 20
 
 
@@ -347,7 +348,30 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "review_form": ReviewForm(),
         "is_long_term": problem.rectification_type == RectificationType.LONG_TERM,
         "evidence_count": sum(len(e.evidence.all()) for m in measures for e in m.progress_entries.all()),
+        "can_list": workflow.can(workflow.LIST, user, problem),
+        "panels": panels.panels_for(request, problem),
     })
+
+
+@login_required
+@require_POST
+def problem_list_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    """挂牌督办 by hand, or 取消挂牌 (office), with a reason; `listed` says which, so a second click changes nothing."""
+    problem = _get_problem_for_user(request, pk)
+    if (refused := _refused(request, workflow.LIST, problem)) is not None:
+        return refused
+    listed = {"1": True, "0": False}.get(request.POST.get("listed", ""))
+    reason = request.POST.get("reason", "").strip()
+    if listed is None:
+        messages.error(request, "请选择挂牌督办或取消挂牌。")
+    elif len(reason) > LISTED_REASON_MAX:
+        messages.error(request, f"说明不能超过{LISTED_REASON_MAX}个字。")
+    else:
+        ok, _ = _attempt(request, lambda: workflow.set_listed(
+            problem=problem, by=request.user, listed=listed, reason=reason, ip=client_ip(request)))
+        if ok:
+            messages.success(request, f"问题 {problem.number} 已{'挂牌督办' if listed else '取消挂牌'}。")
+    return redirect(_problem_url(problem))
 
 
 @login_required
@@ -547,12 +571,23 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     _require_role(request, Role.LIAISON)
     user: Any = request.user
     tasks = selectors.my_tasks(user)
+    # The home page's cards link here with ?light=red|yellow or ?status=pending_review: the very problems they count.
+    light = request.GET.get("light", "")
+    light = light if light in ("red", "yellow", "green") else ""
+    status = request.GET.get("status", "")
+    status = status if status in ("in_progress", "pending_review") else ""
+    if light or status:
+        problems = [p for p in tasks.problems if (not light or p.light_info.light == light)  # type: ignore[attr-defined]
+                    and (not status or p.status == status)]
+        measures = [m for m in tasks.measures if (not light or m.light_info.light == light)  # type: ignore[attr-defined]
+                    and (not status or m.problem.status == status)]
+        tasks = selectors.Tasks(problems, measures, len(problems), len(measures), tasks.lights, tasks.unit)
     for p in tasks.problems:
         p.can_manage_measures = workflow.can_manage_measures(user, p)  # type: ignore[attr-defined]
         p.can_apply = workflow.can_apply(user, p)  # type: ignore[attr-defined]
     for m in tasks.measures:
         m.can_progress = workflow.can_record_progress(user, m)  # type: ignore[attr-defined]
-    return render(request, "ledger/my_tasks.html", {"tasks": tasks})
+    return render(request, "ledger/my_tasks.html", {"tasks": tasks, "light": light, "status": status})
 
 
 # ---- 回头看 ------------------------------------------------------------------------------------------------------

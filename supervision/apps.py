@@ -11,6 +11,9 @@ class SupervisionConfig(AppConfig):
         from core.jobs import register_runner
         from notifications.digest import register_group
 
+        from .panels import register_panels
+
+        register_panels()
         register_runner("reminder_sweep", "每日督办巡查", run="supervision.sweep.run_sweep_job")
         register_group("order", "{n}个督办单待回复", order=10)
         register_group("overdue", "{n}个问题逾期", order=20)

@@ -53,6 +53,10 @@ from core.models import Job
 from ledger import lookback, services, workflow
 from ledger.excel import LEDGER_KIND
 from ledger.models import Evidence, LookbackCheck, Measure, MeasureStatus, Problem
+from notifications import crypto
+from notifications.models import Delivery, Notification, Robot
+from supervision.models import OrderLevel, SupervisionOrder
+from supervision.orders import order_issue
 from tests.conftest import County, People
 from tests.factories import UnitFactory, UserFactory
 from tests.ledger.factories import CampaignFactory, CategoryFactory, make_measure, make_problem
@@ -113,6 +117,7 @@ class Subject:
     pending: Problem  # 待核查
     closed: Problem  # 已销号, drawn for 回头看
     check: LookbackCheck
+    order: SupervisionOrder | None = None  # a 督办单 on `problem`
 
 
 @dataclass
@@ -128,6 +133,11 @@ class World:
     roster_job: Job
     users_job: Job
     subjects: dict[str, Subject] = field(default_factory=dict)
+    # A disabled robot (an allowed 测试发送 is refused with a message, no network), the office's notification, a
+    # sent delivery (a resend of it is refused with a message: nothing written).
+    robot: Robot | None = None
+    notice: Notification | None = None
+    delivery: Delivery | None = None
 
 
 def _build_county() -> County:
@@ -216,6 +226,9 @@ def build_world() -> World:
                               batch="第一批"),
         "town": _build_subject(campaign, county.town, liaison=town_liaison, office=people.office, batch="第二批"),
     }
+    for subject in subjects.values():
+        subject.order = order_issue(problem=subject.problem, by=people.office, level=OrderLevel.SUPERVISE,
+                                    requirements="限期整改到位")
     # Import jobs whose previews found errors: confirming them writes nothing.
     ledger_job = job_import_create(kind=LEDGER_KIND, upload=_xlsx([["不是台账的表头"]], "台账.xlsx"),
                                    by=people.office, options={"campaign": campaign.code, "campaign_name": "",
@@ -230,8 +243,16 @@ def build_world() -> World:
     for job in (ledger_job, roster_job, users_job):
         job.refresh_from_db()
         assert not job.can_apply, job.report
+    robot = Robot.objects.create(
+        kind="wecom", name="教体局整改工作群", unit=county.education, is_enabled=False, disabled_reason="测试用机器人",
+        webhook_encrypted=crypto.encrypt("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=permissions"),
+    )
+    notice = Notification.objects.create(recipient=people.office, group="event", title="通知", url="/ledger/",
+                                         items=[{"text": "通知", "url": "/ledger/", "level": 0}])
+    delivery = Delivery.objects.create(key="perm-sent", channel="email", recipient=people.liaison, batch="b",
+                                       subject="已发送的消息", body="正文", status="sent")
     return World(county, people, gone, campaign, category, foreign_category, override, ledger_job, roster_job,
-                 users_job, subjects)
+                 users_job, subjects, robot=robot, notice=notice, delivery=delivery)
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +277,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the project's own tables (read with plain SQL: this runs twice for every refused request)."""
     tables = {}
     with connection.cursor() as cursor:
-        for label in ("core", "units", "campaigns", "ledger"):
+        for label in ("core", "units", "notifications", "campaigns", "ledger", "supervision"):
             for model in apps.get_app_config(label).get_models(include_auto_created=True):
                 table = connection.ops.quote_name(model._meta.db_table)
                 pk = connection.ops.quote_name(model._meta.pk.column)
@@ -404,6 +425,26 @@ def check(w: World, s: Subject) -> list[Any]:
     return [s.check.pk]
 
 
+def order(w: World, s: Subject) -> list[Any]:
+    assert s.order is not None
+    return [s.order.pk]
+
+
+def robot(w: World, s: Subject) -> list[Any]:
+    assert w.robot is not None
+    return [w.robot.pk]
+
+
+def notice(w: World, s: Subject) -> list[Any]:
+    assert w.notice is not None
+    return [w.notice.pk]
+
+
+def delivery(w: World, s: Subject) -> list[Any]:
+    assert w.delivery is not None
+    return [w.delivery.pk]
+
+
 def ledger_job(w: World, s: Subject) -> list[Any]:
     return [w.ledger_job.pk]
 
@@ -536,6 +577,39 @@ RULES: dict[str, Rule] = {
         args=evidence, get=each(FILE, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE,
     ),
     "ledger:lookback_list": Rule(get=office_only(OK), post=NOT_POST),
+    # ---- notifications (the list and settings are every signed-in user's own; the office's pages are managers')
+    "notifications:list": Rule(get=each(OK), post=NOT_POST),
+    "notifications:mark_read": Rule(get=NOT_GET, post=each(REDIRECT)),
+    "notifications:mark_all_read": Rule(get=NOT_GET, post=each(REDIRECT)),
+    "notifications:open": Rule(args=notice, get=each(404, office=REDIRECT), post=NOT_POST),
+    "notifications:preferences": Rule(get=each(OK), post=each(REDIRECT)),
+    "notifications:channels": Rule(get=managers(OK), post=managers(REDIRECT)),
+    "notifications:deliveries": Rule(get=managers(OK), post=NOT_POST),
+    "notifications:deliveries_export": Rule(get=managers(FILE), post=NOT_POST),
+    "notifications:delivery_resend": Rule(args=delivery, get=NOT_GET, post=managers(REDIRECT)),
+    "notifications:robot_list": Rule(get=managers(OK), post=NOT_POST),
+    "notifications:robot_create": Rule(get=managers(OK), post=managers(FORM)),
+    "notifications:robot_edit": Rule(args=robot, get=managers(OK), post=managers(FORM)),
+    "notifications:robot_enable": Rule(args=robot, get=NOT_GET, post=managers(REDIRECT)),
+    "notifications:robot_disable": Rule(args=robot, get=managers(OK), post=managers(FORM)),
+    "notifications:robot_test": Rule(args=robot, get=NOT_GET, post=managers(REDIRECT)),
+    # ---- 挂牌督办 and 督办单
+    "ledger:problem_listed": Rule(args=problem, get=NOT_GET, post=each(403, **HIDDEN, office=REDIRECT),
+                                  outside=OUT_OF_SCOPE),
+    "supervision:order_issue": Rule(args=problem, get=each(403, **HIDDEN, office=OK),
+                                    post=each(403, **HIDDEN, office=FORM), outside=OUT_OF_SCOPE),
+    "supervision:order_detail": Rule(args=order, get=each(OK, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE),
+    "supervision:order_reply": Rule(args=order, get=NOT_GET, post=each(403, **HIDDEN, liaison=FORM),
+                                    outside=OUT_OF_SCOPE),
+    "supervision:order_withdraw": Rule(args=order, get=NOT_GET, post=each(403, **HIDDEN, office=FORM),
+                                       outside=OUT_OF_SCOPE),
+    "supervision:order_docx": Rule(args=order, get=each(FILE, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE),
+    "supervision:order_list": Rule(get=office_only(OK), post=NOT_POST),
+    "supervision:order_export": Rule(get=office_only(FILE), post=NOT_POST),
+    # ---- the daily sweep
+    "supervision:sweep_list": Rule(get=managers(OK), post=NOT_POST),
+    "supervision:sweep_preview": Rule(get=managers(OK), post=NOT_POST),
+    "supervision:sweep_run": Rule(get=NOT_GET, post=managers(REDIRECT)),
     "ledger:lookback_draw": Rule(get=office_only(OK), post=office_only(FORM)),
     "ledger:lookback_record": Rule(
         args=check, get=each(403, **HIDDEN, office=OK), post=each(403, **HIDDEN, office=FORM),

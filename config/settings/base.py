@@ -201,7 +201,8 @@ _sweep_hour, _sweep_minute = (int(x) for x in SWEEP_TIME.split(":"))
 NOTIFY_CHANNELS = env.list("NOTIFY_CHANNELS", default=["inapp", "email", "wecom", "dingtalk", "sms"])
 # A delivery that fails is tried again with backoff (60 s, 120 s, … at most an hour) up to this many times.
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
-# A sender holds a claimed delivery this long; a row still 发送中 after it is marked 结果未知, never sent again by itself.
+# A sender holds a claimed delivery this long; a row still 发送中 after it is marked 结果未知 and is never sent again
+# by itself.
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=300)
 # Links in messages point here (robots and email are read outside the browser).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -25,7 +25,7 @@ from supervision import sweep
 from supervision.models import Escalation, SupervisionOrder, Sweep, SweepStatus
 from tests.conftest import County, People
 from tests.factories import UnitFactory, UserFactory
-from tests.ledger.factories import CampaignFactory, data_clerk, make_measure, make_problem
+from tests.ledger.factories import CampaignFactory, make_measure, make_problem
 from units.models import Role, User
 
 FRIDAY = dt.date(2022, 6, 10)

@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from ledger import workflow
 from core.models import Job
+from ledger import workflow
 from notifications.models import Effect
 from supervision.models import Sweep, SweepStatus
 from tests.ledger.factories import CampaignFactory, make_problem
