@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.audit import Action, audit_record
@@ -199,11 +199,20 @@ def digest_compose(*, batches: Sequence[str], label: str, channels_only: Sequenc
         ))
         members.append(items)
     Delivery.objects.bulk_create(deliveries, batch_size=1000)
-    for d, items in zip(deliveries, members, strict=True):
-        for e in items:
-            e.delivery_id = d.pk
-    Effect.objects.bulk_update(effects, ["delivery"], batch_size=2000)
+    _attach([(e.pk, d.pk) for d, items in zip(deliveries, members, strict=True) for e in items])
     return ComposeResult(deliveries=[d.pk for d in deliveries], effects=len(effects))
+
+
+def _attach(pairs: Sequence[tuple[int, int]], *, chunk: int = 1000) -> None:
+    """Set each effect's delivery: one UPDATE per thousand effects, with a CASE per delivery in it (Django's
+    bulk_update builds a CASE branch per row, which took most of a large sweep's time)."""
+    for i in range(0, len(pairs), chunk):
+        part = pairs[i:i + chunk]
+        by_delivery: dict[int, list[int]] = defaultdict(list)
+        for effect_id, delivery_id in part:
+            by_delivery[delivery_id].append(effect_id)
+        Effect.objects.filter(pk__in=[e for e, _ in part]).update(delivery_id=Case(
+            *[When(pk__in=ids, then=Value(d)) for d, ids in by_delivery.items()], output_field=BigIntegerField()))
 
 
 # ---- sending ---------------------------------------------------------------------------------------------------
