@@ -143,11 +143,12 @@ class Plan:
     units: dict[int, Unit] = field(default_factory=dict)
 
     def level_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
+        """{label: items}, the most pressing level first, 督办单 last."""
+        counts: dict[tuple[int, str], int] = defaultdict(int)
         for it in self.items:
-            label = "督办单待回复" if it.kind == "order" else Level(it.level).label
-            counts[label] += 1
-        return dict(counts)
+            key = (-1, "督办单待回复") if it.kind == "order" else (it.level, Level(it.level).label)
+            counts[key] += 1
+        return {label: n for (_, label), n in sorted(counts.items(), key=lambda kv: -kv[0][0])}
 
 
 def _url_for_problem() -> Callable[[int], str]:
