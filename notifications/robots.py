@@ -86,7 +86,7 @@ def reserve(delivery: Delivery, *, now: dt.datetime | None = None) -> Slot:
     """Take a slot for this delivery's robot under the robot's row lock, or say until when to wait (suspended, the
     minute full), or that it cannot be sent (the robot is disabled or gone)."""
     now = now or timezone.now()
-    robot = Robot.objects.select_for_update().filter(pk=delivery.robot_id).first() if delivery.robot_id else None
+    robot = Robot.objects.select_for_update(of=("self",)).filter(pk=delivery.robot_id).first() if delivery.robot_id else None
     if robot is None:
         return Slot(ok=False, fail=True, reason="机器人已删除。")
     if is_disabled(robot):
@@ -102,7 +102,7 @@ def record_outcome(robot: Robot, outcome: channels.Outcome, *, now: dt.datetime 
     """What the platform's answer does to the robot (read and written under its row lock: two workers' failures
     both count)."""
     now = now or timezone.now()
-    locked = Robot.objects.select_for_update().filter(pk=robot.pk).first()
+    locked = Robot.objects.select_for_update(of=("self",)).filter(pk=robot.pk).first()
     if locked is None:
         return
     robot = locked
@@ -315,7 +315,7 @@ def robot_update(
     """Change what is given: None (KEEP for the unit) leaves a value as it is; an empty secret or keyword clears it;
     an empty webhook is kept (it cannot be cleared). The type of a robot does not change: a robot of the other
     platform is a new robot."""
-    robot = Robot.objects.select_for_update().select_related("unit").get(pk=robot.pk)
+    robot = Robot.objects.select_for_update(of=("self",)).select_related("unit").get(pk=robot.pk)
     checks: dict[str, Callable[[], Any]] = {}
     if name is not None:
         checks["name"] = lambda: _name_check(name)
@@ -370,7 +370,7 @@ def _stored(token: str) -> str | None:
 @transaction.atomic
 def robot_enable(*, robot: Robot, by: Any, ip: str | None = None) -> Robot:
     """A person re-enables the robot: disabled, suspended and the count of failures are cleared."""
-    robot = Robot.objects.select_for_update().get(pk=robot.pk)
+    robot = Robot.objects.select_for_update(of=("self",)).get(pk=robot.pk)
     if status(robot)[0] == "ok" and robot.consecutive_failures == 0:
         return robot
     changes: dict[str, Any] = {}
@@ -394,7 +394,7 @@ def robot_disable(*, robot: Robot, by: Any, reason: str, ip: str | None = None) 
         raise ValidationError({"reason": "请填写停用原因。"})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError({"reason": f"停用原因不能超过 {REASON_MAX_LENGTH} 个字。"})
-    robot = Robot.objects.select_for_update().get(pk=robot.pk)
+    robot = Robot.objects.select_for_update(of=("self",)).get(pk=robot.pk)
     changes: dict[str, Any] = {"disabled_reason": [robot.disabled_reason, reason]}
     if robot.is_enabled:
         changes["is_enabled"] = [True, False]
@@ -424,7 +424,7 @@ def robot_test(*, robot: Robot, by: Any, now: dt.datetime | None = None) -> chan
     it first); a suspended one is, so the office can see whether the trouble is over."""
     now = now or timezone.now()
     with transaction.atomic():
-        robot = Robot.objects.select_for_update().get(pk=robot.pk)
+        robot = Robot.objects.select_for_update(of=("self",)).get(pk=robot.pk)
         if is_disabled(robot):
             reason = robot.disabled_reason or "作风办停用"
             raise ValidationError(f"机器人已停用（{reason}）：请先启用，再发送测试消息。")
