@@ -1,15 +1,32 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
-from .models import Notification
+from .models import Delivery, DeliveryStatus, Notification, Robot
+
+ALERT_DAYS = 7
 
 
 def bell(request: HttpRequest) -> dict[str, Any]:
-    """The unread count for the bell on every page (one indexed count)."""
+    """The unread count for the bell on every page (one indexed count); on the office's 工作台, what went wrong in
+    delivery lately (robots stopped by a permanent error, messages failed or of unknown outcome)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    context: dict[str, Any] = {
+        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    }
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name == "home" and user.sees_everything:
+        since = timezone.now() - dt.timedelta(days=ALERT_DAYS)
+        context["delivery_alerts"] = {
+            "robots": Robot.objects.exclude(disabled_reason="").count(),
+            "failed": Delivery.objects.filter(
+                status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN], created_at__gte=since).count(),
+            "days": ALERT_DAYS,
+        }
+    return context

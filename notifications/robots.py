@@ -86,7 +86,10 @@ def reserve(delivery: Delivery, *, now: dt.datetime | None = None) -> Slot:
     """Take a slot for this delivery's robot under the robot's row lock, or say until when to wait (suspended, the
     minute full), or that it cannot be sent (the robot is disabled or gone)."""
     now = now or timezone.now()
-    robot = Robot.objects.select_for_update(of=("self",)).filter(pk=delivery.robot_id).first() if delivery.robot_id else None
+    robot = (
+        Robot.objects.select_for_update(of=("self",)).filter(pk=delivery.robot_id).first()
+        if delivery.robot_id else None
+    )
     if robot is None:
         return Slot(ok=False, fail=True, reason="机器人已删除。")
     if is_disabled(robot):

@@ -468,3 +468,18 @@ def test_the_liaisons_filtered_tasks_show_the_filter_and_a_way_back(client, peop
     assert "仅显示红灯（逾期）的问题和措施" in html and f'href="{reverse("ledger:my_tasks")}"' in html
     assert client.get(reverse("ledger:my_tasks"), {"light": "<b>", "status": "closed"}).context["tasks"].problem_total \
         == client.get(reverse("ledger:my_tasks")).context["tasks"].problem_total
+
+
+def test_the_office_home_warns_of_stopped_robots_and_failed_messages(client, people, county):
+    client.force_login(people.office, backend="django.contrib.auth.backends.ModelBackend")
+    assert 'data-testid="delivery-alerts"' not in client.get("/").content.decode()
+    Robot.objects.create(kind="wecom", name="教体局工作群", unit=county.education, webhook_encrypted="x",
+                         is_enabled=False, disabled_reason="企业微信机器人地址无效（errcode 93000）")
+    Delivery.objects.create(key="alert-1", channel="email", recipient=people.liaison, batch="b", subject="s",
+                            body="b", status="failed")
+
+    page = client.get("/").content.decode()
+
+    assert "1 个群机器人因平台返回错误已停用" in page and "1 条消息发送失败或结果未知" in page
+    client.force_login(people.liaison, backend="django.contrib.auth.backends.ModelBackend")
+    assert 'data-testid="delivery-alerts"' not in client.get("/").content.decode()
