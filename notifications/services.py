@@ -264,6 +264,11 @@ def _finish(delivery: Delivery, outcome: channels.Outcome, now: dt.datetime) -> 
             status=DS.SENT, sent_at=now, lease_until=None, error="", vendor_ref=outcome.vendor_ref[:100])
         stats.sent = 1
         return stats
+    if outcome.unknown:
+        Delivery.objects.filter(pk=delivery.pk, status=DS.SENDING).update(
+            status=DS.UNKNOWN, lease_until=None, error=outcome.error[:500])
+        stats.unknown = 1
+        return stats
     attempts = Delivery.objects.filter(pk=delivery.pk).values_list("attempts", flat=True).first() or 1
     give_up = outcome.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS
     if give_up:

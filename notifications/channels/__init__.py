@@ -27,6 +27,9 @@ class Outcome:
     # The robot must be suspended until then / disabled (permanent errors).
     suspend_seconds: float | None = None
     disable_robot: bool = False
+    # The request went out and no answer came (a timeout or a cut connection while waiting): the platform may have
+    # the message. It is marked 结果未知 and not sent again by itself, like a sender that died.
+    unknown: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -33,6 +33,8 @@ class Answer:
     status: int
     data: dict[str, Any] | None = None
     failure: str = ""  # the transport failure in Chinese (timeout, refused connection), when status is 0
+    # The request was sent in full before the failure (no answer came): the platform may have the message.
+    sent: bool = False
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -62,11 +64,13 @@ def post_json(url: str, payload: Mapping[str, Any], *, timeout: float | None = N
             exc.close()
         return Answer(status=exc.code, data=data)
     except urllib.error.URLError as exc:
+        # urllib wraps what fails while connecting and sending the request: the platform has nothing.
         return Answer(status=0, failure=_transport(exc.reason, wait))
-    except TimeoutError as exc:
+    except ValueError as exc:  # a URL urllib cannot use
         return Answer(status=0, failure=_transport(exc, wait))
-    except (OSError, http.client.HTTPException, ValueError) as exc:  # reset or cut off while reading; a bad URL
-        return Answer(status=0, failure=_transport(exc, wait))
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        # Raised while waiting for or reading the answer: the request went out in full.
+        return Answer(status=0, failure=_transport(exc, wait), sent=True)
 
 
 def _json(raw: bytes) -> dict[str, Any] | None:
@@ -122,6 +126,10 @@ class Platform:
 def read_answer(platform: Platform, answer: Answer, *, hide: tuple[str, ...] = ()) -> Outcome:
     """The answer as an Outcome. `hide`: credentials to blank out should the platform's errmsg repeat them."""
     name = platform.name
+    if answer.status == 0 and answer.sent:
+        return Outcome(ok=False, unknown=True, error=(
+            f"{name}机器人未应答：{answer.failure}。消息可能已送达群聊，为免重复未自动重发；"
+            "请在群聊中确认，需要时在发送记录中手动重发。"))
     if answer.status == 0:
         return Outcome(ok=False, error=f"{name}机器人发送失败：{answer.failure}，稍后自动重试。")
     if answer.status == 404:

@@ -316,18 +316,21 @@ def test_server_errors_are_retried_with_backoff_and_suspend_the_robot_after_thre
     assert fresh(d).attempts == 4
 
 
-def test_a_timeout_is_a_transient_failure(server: RobotServer, county: County, people: People,
-                                          settings: Any) -> None:
+def test_a_timeout_after_sending_is_an_unknown_outcome_never_resent_by_itself(
+        server: RobotServer, county: County, people: People, settings: Any) -> None:
+    """The platform got the request and did not answer in time: it may have posted the message. Trying again could
+    post it twice, so the delivery is 结果未知, for a person to resend."""
     settings.ROBOT_TIMEOUT_SECONDS = 0.3
     robot = make_wecom(server, people, county.education)
     d = make_delivery(robot)
     server.trouble("sleep", seconds=1.0)
 
-    assert send(d, timezone.now()).deferred == 1
+    assert send(d, timezone.now()).unknown == 1
 
     d = fresh(d)
-    assert d.status == DS.PENDING and "超时" in d.error
+    assert d.status == DS.UNKNOWN and "超时" in d.error and "未自动重发" in d.error
     assert fresh(robot).consecutive_failures == 1 and robot.is_enabled
+    assert services.deliveries_send(now=timezone.now() + dt.timedelta(hours=2)).sent == 0
 
 
 def test_a_refused_connection_is_a_transient_failure(county: County, people: People) -> None:
