@@ -18,7 +18,7 @@ from units.forms import model_choice_field
 from units.models import Unit
 
 from .filters import QuickSelect, QuickSelectMultiple, UnitChoiceField, UnitMultipleChoiceField, unit_choices
-from .models import LookbackResult, Measure, MeasureStatus, Problem, RectificationType
+from .models import AccountabilityForm, LookbackResult, Measure, MeasureStatus, Problem, RectificationType
 from .services import (
     EVIDENCE_EXTENSIONS,
     EVIDENCE_MAX_BYTES,
@@ -349,10 +349,47 @@ class ProgressForm(CleanTextFormMixin, forms.Form):
 class ApplyForm(CleanTextFormMixin, forms.Form):
     summary = forms.CharField(label="整改情况说明", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
                               error_messages={"required": "请填写整改情况说明。"})
+    rules_made = forms.CharField(label="建章立制", max_length=5000, required=False,
+                                 widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text="整改中制定或完善的制度名称，每行一项；没有可不填")
+    funds_recovered = forms.DecimalField(
+        label="挽回经济损失（元）", required=False, min_value=0, max_digits=14, decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}), help_text="没有可不填",
+        error_messages={"invalid": "请输入有效的金额。", "min_value": "挽回经济损失不能为负数。",
+                        "max_digits": "挽回经济损失金额过大，请核对。",
+                        "max_decimal_places": "金额最多保留两位小数。",
+                        "max_whole_digits": "挽回经济损失金额过大，请核对。"},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+class AccountabilityRecordForm(CleanTextFormMixin, forms.Form):
+    """登记追责问责; `services.accountability_add` checks it all again."""
+
+    unit = UnitChoiceField(label="所在单位", queryset=Unit.objects.none(),
+                           error_messages={"required": "请选择所在单位。", "invalid_choice": "请选择有效的单位。"})
+    person = forms.CharField(label="被问责人", max_length=50, error_messages={"required": "请填写被问责人。"})
+    post = forms.CharField(label="职务", max_length=100, error_messages={"required": "请填写职务。"})
+    form = forms.ChoiceField(label="问责方式", choices=[("", "请选择问责方式"), *AccountabilityForm.choices],
+                             error_messages={"required": "请选择问责方式。", "invalid_choice": "请选择问责方式。"})
+    decided_on = _date_field("决定日期", required=True)
+    decided_by = forms.CharField(label="决定机关", max_length=100, error_messages={"required": "请填写决定机关。"})
+    note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, problem: Problem, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"unit": problem.lead_unit_id})
+        super().__init__(*args, **kwargs)
+        model_choice_field(self, "unit").queryset = unit_choices(Unit.objects.active())
+        _style(self)
+
+    def clean_decided_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["decided_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("决定日期不能晚于今天。")
+        return value
 
 
 # ---- 回头看 ------------------------------------------------------------------------------------------------------

@@ -48,6 +48,26 @@ class Light(models.TextChoices):
     NONE = "none", "—"
 
 
+class Exemplar(models.TextChoices):
+    """典型案例 for the 通报: a problem the office names as a positive or a negative example."""
+
+    NONE = "", "无"
+    POSITIVE = "positive", "正面"
+    NEGATIVE = "negative", "反面"
+
+
+class AccountabilityForm(models.TextChoices):
+    """追责问责的方式, from the lightest."""
+
+    REMINDER = "reminder", "提醒谈话"
+    CRITICISM = "criticism", "批评教育"
+    SELF_EXAMINATION = "self_examination", "责令检查"
+    ADMONITION = "admonition", "诫勉"
+    CIRCULATED = "circulated", "通报批评"
+    ORGANIZATIONAL = "organizational", "组织处理"
+    DISCIPLINARY = "disciplinary", "党纪政务处分"
+
+
 class ProblemQuerySet(models.QuerySet["Problem"]):
     def visible_to(self, user: Any) -> ProblemQuerySet:
         """Office and admin: everything. Others: problems whose lead unit, a co-unit or a measure's unit lies in
@@ -100,6 +120,10 @@ class Problem(models.Model):
     listed = models.BooleanField("挂牌督办", default=False, editable=False)
     listed_at = models.DateTimeField("挂牌时间", null=True, blank=True, editable=False)
     listed_reason = models.CharField("挂牌说明", max_length=300, blank=True, editable=False)
+    # 典型案例: set by the office (`workflow.set_exemplar`), named in the 通报 with its note.
+    exemplar = models.CharField("典型案例", max_length=16, choices=Exemplar.choices, default=Exemplar.NONE,
+                                blank=True, editable=False)
+    exemplar_note = models.CharField("典型案例说明", max_length=300, blank=True, editable=False)
     # Moves on with every change to the problem, its measures or its progress (`workflow.touch`); a ledger export
     # records it per row, so a re-imported row can be told stale.
     version = models.PositiveIntegerField("版本", default=1, editable=False)
@@ -264,6 +288,9 @@ class ReviewRound(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField("核查时间", null=True, blank=True)
+    # 整改成效 the unit reports with its application: the 制度 made (one name a line) and the funds recovered.
+    rules_made = models.TextField("建章立制", blank=True)
+    funds_recovered = models.DecimalField("挽回经济损失（元）", max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = "核查轮次"
@@ -308,3 +335,51 @@ class LookbackCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch} {self.problem_id}"
+
+
+class Accountability(models.Model):
+    """追责问责: who was held to account for a problem, in which form, decided when and by whom. Entered by the
+    office (`services.accountability_add`); counted in the 通报."""
+
+    problem = models.ForeignKey(Problem, verbose_name="问题", on_delete=models.CASCADE, related_name="accountabilities")
+    unit = models.ForeignKey(Unit, verbose_name="所在单位", on_delete=models.PROTECT, related_name="+")
+    person = models.CharField("被问责人", max_length=50)
+    post = models.CharField("职务", max_length=100)
+    form = models.CharField("问责方式", max_length=20, choices=AccountabilityForm.choices)
+    decided_on = models.DateField("决定日期")
+    decided_by = models.CharField("决定机关", max_length=100)
+    note = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "追责问责"
+        verbose_name_plural = "追责问责"
+        ordering = ["problem_id", "decided_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.person}（{self.post}）{self.get_form_display()}"
+
+
+class ProblemFacts(models.Model):
+    """A problem's deadline, lead unit and category as they stood from `since` until the next row: what reports read
+    "as of a period's end". Written by `ledger.history.record_facts` at creation and at every change of them."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="facts")
+    since = models.DateTimeField("起始时间")
+    deadline = models.DateField("整改时限", null=True, blank=True)
+    lead_unit = models.ForeignKey(Unit, verbose_name="牵头单位", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    category = models.ForeignKey(Category, verbose_name="问题类别", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        verbose_name = "问题要素变化"
+        verbose_name_plural = "问题要素变化"
+        ordering = ["problem_id", "since", "id"]
+        indexes = [models.Index(fields=["problem", "since"], name="problemfacts_problem_since_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.since:%Y-%m-%d %H:%M}"

@@ -19,7 +19,17 @@ from core.text import check_text
 from units.models import Unit
 
 from . import workflow
-from .models import Evidence, Measure, Problem, ProblemStatus, ProgressEntry, RectificationType
+from .history import record_facts
+from .models import (
+    Accountability,
+    AccountabilityForm,
+    Evidence,
+    Measure,
+    Problem,
+    ProblemStatus,
+    ProgressEntry,
+    RectificationType,
+)
 
 PROBLEM_FIELDS = (
     "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "responsible_leader",
@@ -85,6 +95,7 @@ def problem_create(
     problem = Problem(campaign=campaign, seq=seq, number=number, summary=summary.strip(), created_by=by, **values)
     problem.full_clean(exclude=["created_by"])
     problem.save()
+    record_facts(problem, at=problem.created_at)
     problem.co_units.set(list(co_units))
     if imported:
         workflow.require(workflow.A.IMPORT, by, problem)  # its first transition is `workflow.import_new`'s
@@ -119,6 +130,7 @@ def problem_update(
         if new_gaps:
             raise ValidationError(new_gaps)
     problem.save()
+    record_facts(problem)
     if co_units is not None:
         new = sorted(u.pk for u in co_units)
         old = list(problem.co_units.all())
@@ -221,7 +233,83 @@ def progress_add(
     return entry
 
 
+# ---- 追责问责 ----------------------------------------------------------------------------------------------------
+
+ACCOUNTABILITY_TEXTS = ("person", "post", "decided_by")
+
+
+def _accountability_changes(record: Accountability) -> dict[str, Any]:
+    return {
+        "problem": record.problem.number, "unit": str(record.unit), "person": record.person, "post": record.post,
+        "form": record.form, "decided_on": record.decided_on.isoformat(), "decided_by": record.decided_by,
+        "note": record.note[:100],
+    }
+
+
+def _require_office(by: Any, what: str) -> None:
+    if not workflow.is_office(by):
+        raise workflow.WorkflowError(f"只有作风办可以{what}。", workflow.ROLE)
+
+
+@transaction.atomic
+def accountability_add(
+    *, problem: Problem, by: Any, unit: Unit | None, person: str, post: str, form: str, decided_on: dt.date | None,
+    decided_by: str, note: str = "", ip: str | None = None,
+) -> Accountability:
+    """登记追责问责 on a problem (office only): every field but the note required, the unit in use, the decision
+    not dated in the future."""
+    _require_office(by, "登记追责问责")
+    problem = Problem.objects.select_for_update(of=("self",)).get(pk=problem.pk)
+    values = {"person": (person or "").strip(), "post": (post or "").strip(),
+              "decided_by": (decided_by or "").strip(), "note": (note or "").strip()}
+    errors: dict[str, list[str]] = {}
+    for name in ACCOUNTABILITY_TEXTS:
+        field: Any = Accountability._meta.get_field(name)
+        if not values[name]:
+            errors[name] = [f"请填写{field.verbose_name}。"]
+        elif len(values[name]) > field.max_length:
+            errors[name] = [f"{field.verbose_name}不能超过{field.max_length}个字。"]
+    if unit is None:
+        errors["unit"] = ["请选择所在单位。"]
+    elif not Unit.objects.filter(pk=unit.pk, is_active=True).exists():
+        errors["unit"] = [f"单位“{unit}”不存在或已停用。"]
+    if form not in AccountabilityForm.values:
+        errors["form"] = ["请选择问责方式。"]
+    if decided_on is None:
+        errors["decided_on"] = ["请填写决定日期。"]
+    elif decided_on > timezone.localdate():
+        errors["decided_on"] = ["决定日期不能晚于今天。"]
+    try:
+        check_texts(Accountability, values)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    assert unit is not None and decided_on is not None
+    record = Accountability.objects.create(problem=problem, unit=unit, form=form, decided_on=decided_on,
+                                           created_by=by, **values)
+    audit_record(action=Action.CREATE, actor=by, obj=record, ip=ip, changes=_accountability_changes(record))
+    return record
+
+
+@transaction.atomic
+def accountability_delete(*, record: Accountability, by: Any, ip: str | None = None) -> None:
+    """删除 a 追责问责 record entered by mistake (office only); the audit trail keeps what it said."""
+    _require_office(by, "删除追责问责记录")
+    found = Accountability.objects.select_for_update(of=("self",)).select_related("problem", "unit").filter(
+        pk=record.pk).first()
+    if found is None:
+        raise workflow.WorkflowError("该追责问责记录已删除。", workflow.STATE)
+    record = found
+    audit_record(action=Action.DELETE, actor=by, obj=record, ip=ip, changes=_accountability_changes(record),
+                 note=f"删除追责问责记录：{record}")
+    record.delete()
+
+
 __all__ = [
+    "accountability_add",
+    "accountability_delete",
     "measure_create",
     "measure_update",
     "next_problem_number",

@@ -37,6 +37,7 @@ from . import lookback, panels, selectors, services, workflow
 from .excel.exporter import export_ledger_xlsx
 from .filters import ProblemFilterForm
 from .forms import (
+    AccountabilityRecordForm,
     ApplyForm,
     AssignForm,
     CampaignPickForm,
@@ -49,7 +50,9 @@ from .forms import (
     ReviewForm,
 )
 from .models import (
+    Accountability,
     Evidence,
+    Exemplar,
     LookbackCheck,
     LookbackResult,
     Measure,
@@ -349,6 +352,10 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_long_term": problem.rectification_type == RectificationType.LONG_TERM,
         "evidence_count": sum(len(e.evidence.all()) for m in measures for e in m.progress_entries.all()),
         "can_list": workflow.can(workflow.LIST, user, problem),
+        "can_exemplar": workflow.can(workflow.EXEMPLAR, user, problem),
+        "exemplar_kinds": [(k, label) for k, label in Exemplar.choices if k],
+        "accountabilities": list(problem.accountabilities.select_related("unit").order_by("decided_on", "id")),
+        "can_account": workflow.is_office(user),
         "panels": panels.panels_for(request, problem),
     })
 
@@ -372,6 +379,55 @@ def problem_list_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         if ok:
             messages.success(request, f"问题 {problem.number} 已{'挂牌督办' if listed else '取消挂牌'}。")
     return redirect(_problem_url(problem))
+
+
+@login_required
+@require_POST
+def problem_exemplar(request: HttpRequest, pk: int) -> HttpResponse:
+    """典型案例 (office): 正面 or 反面 with a note, or 取消; `kind` says which, so a second click changes nothing."""
+    problem = _get_problem_for_user(request, pk)
+    if (refused := _refused(request, workflow.EXEMPLAR, problem)) is not None:
+        return refused
+    kind = request.POST.get("kind")
+    if kind not in Exemplar.values:
+        messages.error(request, "请选择正面典型、反面典型或取消典型案例。")
+    else:
+        ok, _ = _attempt(request, lambda: workflow.set_exemplar(
+            problem=problem, by=request.user, kind=kind, note=request.POST.get("note", ""), ip=client_ip(request)))
+        if ok:
+            done = f"列为{Exemplar(kind).label}典型案例" if kind else "取消典型案例"
+            messages.success(request, f"问题 {problem.number} 已{done}。")
+    return redirect(_problem_url(problem))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accountability_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """登记追责问责 on a problem (office)."""
+    problem = _get_problem_for_user(request, pk)
+    _require(workflow.is_office(request.user), "只有作风办可以登记追责问责。")
+    form = AccountabilityRecordForm(request.POST or None, problem=problem)
+    if request.method == "POST" and form.is_valid():
+        ok, record = _attempt(request, lambda: services.accountability_add(
+            problem=problem, by=request.user, ip=client_ip(request), **form.cleaned_data), form)
+        if ok:
+            messages.success(request, f"已登记追责问责：{record}。")
+            return redirect(_problem_url(problem, "accountability"))
+    return render(request, "ledger/accountability_form.html", {"form": form, "problem": problem})
+
+
+@login_required
+@require_POST
+def accountability_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """删除 a 追责问责 record (office); out of scope is a 404 like the problem."""
+    record = get_object_or_404(Accountability.objects.select_related("problem", "unit"), pk=pk,
+                               problem__in=_visible_problems(request))
+    _require(workflow.is_office(request.user), "只有作风办可以删除追责问责记录。")
+    ok, _ = _attempt(request, lambda: services.accountability_delete(record=record, by=request.user,
+                                                                      ip=client_ip(request)))
+    if ok:
+        messages.success(request, f"已删除追责问责记录：{record}。")
+    return redirect(_problem_url(record.problem, "accountability"))
 
 
 @login_required
@@ -463,7 +519,9 @@ def problem_apply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ok, rr = _attempt(request, lambda: workflow.apply(
-            problem=problem, by=request.user, summary=form.cleaned_data["summary"], ip=client_ip(request)
+            problem=problem, by=request.user, summary=form.cleaned_data["summary"],
+            rules_made=form.cleaned_data["rules_made"], funds_recovered=form.cleaned_data["funds_recovered"],
+            ip=client_ip(request),
         ), form)
         if ok:
             messages.success(request, f"问题 {problem.number} 已提交销号申请（第{rr.round_no}轮），等待作风办核查。")

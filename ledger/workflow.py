@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,9 +34,11 @@ from core.audit import Action, audit_record, audit_record_many
 from core.text import check_text
 from units.models import Role, Unit
 
+from .history import record_facts
 from .models import (
     OPEN_STATUSES,
     Evidence,
+    Exemplar,
     Measure,
     MeasureStatus,
     Problem,
@@ -125,6 +128,7 @@ def _states(*states: str) -> frozenset[str]:
 
 
 EDIT, MEASURES, PROGRESS, MEASURE_STATUS, LIST = "edit", "measures", "progress", "measure_status", "list"
+EXEMPLAR = "exemplar"
 OPEN = _states(*OPEN_STATUSES)
 
 STEPS: dict[str, Step] = {s.action: s for s in (
@@ -147,6 +151,8 @@ STEPS: dict[str, Step] = {s.action: s for s in (
          "a new problem in the state its ledger row records: one Transition naming the file and the row"),
     Step(LIST, "挂牌督办", _states(S.IN_PROGRESS, S.PENDING_REVIEW), None, _office, "只有作风办可以挂牌督办。",
          "the 挂牌 mark with its reason (the daily sweep sets it past the campaign's threshold); an audit entry"),
+    Step(EXEMPLAR, "设为典型案例", _states(S.IN_PROGRESS, S.PENDING_REVIEW, S.CLOSED), None, _office,
+         "只有作风办可以设定典型案例。", "the 典型案例 mark (正面 / 反面) with its note; an audit entry"),
     Step(EDIT, "修改", OPEN, None, _office, "只有作风办可以修改问题。", "an audit entry of the changed fields"),
     Step(MEASURES, "修改整改措施", _states(S.DRAFT, S.IN_PROGRESS), None, _office_or_lead_liaison,
          "只有作风办或牵头单位的联络员可以填报整改措施。", "an audit entry",
@@ -321,6 +327,7 @@ def assign(
     for message in assignment_gaps(problem, what="分派"):
         raise WorkflowError(message)
     problem.save(update_fields=["lead_unit", "deadline", "updated_at"])
+    record_facts(problem, at=at)
     if co_units is not None:
         problem.co_units.set(list(co_units))
     t = _move(problem, to=S.IN_PROGRESS, action=A.ASSIGN, by=by, reason=reason, ip=ip, at=at)
@@ -363,23 +370,37 @@ def apply_blockers(problem: Problem) -> list[str]:
     return reasons
 
 
+# What ReviewRound.funds_recovered holds (14 digits, 2 after the point).
+FUNDS_MAX = Decimal(10) ** 12
+
+
 @transaction.atomic
 def apply(
-    *, problem: Problem, by: Any, summary: str, ip: str | None = None, at: dt.datetime | None = None
+    *, problem: Problem, by: Any, summary: str, rules_made: str = "", funds_recovered: Decimal | None = None,
+    ip: str | None = None, at: dt.datetime | None = None,
 ) -> ReviewRound:
-    """申请销号: every measure done (for 长期坚持, its stage goal met), new progress after a return, a summary."""
+    """申请销号: every measure done (for 长期坚持, its stage goal met), new progress after a return, a summary. The
+    unit may report its 整改成效 with it: the 制度 made (one name a line) and the funds recovered (元)."""
     problem = _lock(problem)
     require(A.APPLY, by, problem)
     summary = (summary or "").strip()
     _require(bool(summary), "请填写整改情况说明。")
     _check_text(summary, "整改情况说明")
+    rules_made = "\n".join(line.strip() for line in (rules_made or "").splitlines() if line.strip())
+    _check_text(rules_made, "建章立制")
+    if funds_recovered is not None:
+        _require(funds_recovered.is_finite(), "挽回经济损失须为数字。")
+        _require(funds_recovered >= 0, "挽回经济损失不能为负数。")
+        _require(funds_recovered < FUNDS_MAX, "挽回经济损失金额过大，请核对。")
+        funds_recovered = funds_recovered.quantize(Decimal("0.01"))
     blockers = apply_blockers(problem)
     _require(not blockers, "还不能申请销号：" + "".join(blockers))
     now = _now(at)
     round_no = problem.review_rounds.count() + 1
     rr = ReviewRound.objects.create(
         problem=problem, round_no=round_no, summary=summary, applied_by=by, applied_at=now,
-        evidence_count=Evidence.objects.filter(problem=problem).count(),
+        evidence_count=Evidence.objects.filter(problem=problem).count(), rules_made=rules_made,
+        funds_recovered=funds_recovered,
     )
     _move(problem, to=S.PENDING_REVIEW, action=A.APPLY, by=by, reason=summary, at=now, ip=ip)
     return rr
@@ -456,6 +477,7 @@ def reopen(
         old = problem.deadline
         problem.deadline = deadline
         problem.save(update_fields=["deadline", "updated_at"])
+        record_facts(problem, at=at)
         audit_record(action=Action.UPDATE, actor=by, obj=problem, ip=ip, note="重新打开，重新确定整改时限",
                      changes={"deadline": [old.isoformat() if old else "", deadline.isoformat()]})
     t = _move(problem, to=S.IN_PROGRESS, action=A.REOPEN, by=by, reason=reason, ip=ip, at=at)
@@ -528,6 +550,37 @@ def _mark_listed(ids: list[int], *, listed: bool, by: Any, reason: str, ip: str 
         items=[(p, {"listed": ["否", "是"] if listed else ["是", "否"]}) for p in Problem.objects.filter(pk__in=ids)],
     )
     return count
+
+
+# ---- 典型案例 ----------------------------------------------------------------------------------------------------
+
+EXEMPLAR_NOTE_MAX = Problem._meta.get_field("exemplar_note").max_length or 300
+
+
+@transaction.atomic
+def set_exemplar(*, problem: Problem, by: Any, kind: str, note: str, ip: str | None = None) -> Problem:
+    """The office names a problem as a 正面 or 反面 典型案例 for the 通报, with a note; an empty `kind` takes the
+    mark off."""
+    problem = _lock(problem)
+    require(EXEMPLAR, by, problem)
+    _require(kind in Exemplar.values, "请选择正面典型、反面典型或取消典型案例。")
+    note = (note or "").strip() if kind else ""
+    _require(bool(note) or not kind, "设为典型案例时请填写说明。")
+    _check_text(note, "典型案例说明")
+    _require(len(note) <= EXEMPLAR_NOTE_MAX, f"典型案例说明不能超过{EXEMPLAR_NOTE_MAX}个字。")
+    _require(bool(kind) or bool(problem.exemplar), "该问题未列为典型案例。")
+    _require((kind, note) != (problem.exemplar, problem.exemplar_note),
+             f"该问题已列为{Exemplar(kind).label}典型案例。")
+    old_kind, old_note = problem.exemplar, problem.exemplar_note
+    problem.exemplar, problem.exemplar_note = kind, note
+    problem.save(update_fields=["exemplar", "exemplar_note", "updated_at"])
+    touch(problem.pk)
+    changes: dict[str, Any] = {"exemplar": [old_kind, kind]}
+    if old_note != note:
+        changes["exemplar_note"] = [old_note, note]
+    audit_record(action=Action.UPDATE, actor=by, obj=problem, ip=ip, changes=changes,
+                 note="设为典型案例" if kind else "取消典型案例")
+    return problem
 
 
 # ---- measures --------------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from core.jobs import job_import_create, job_preview
 from core.models import Job
 from ledger import lookback, services, workflow
 from ledger.excel import LEDGER_KIND
-from ledger.models import Evidence, LookbackCheck, Measure, MeasureStatus, Problem
+from ledger.models import Accountability, AccountabilityForm, Evidence, LookbackCheck, Measure, MeasureStatus, Problem
 from notifications import crypto
 from notifications.models import Delivery, Notification, Robot
 from supervision.models import OrderLevel, SupervisionOrder
@@ -118,6 +118,7 @@ class Subject:
     closed: Problem  # 已销号, drawn for 回头看
     check: LookbackCheck
     order: SupervisionOrder | None = None  # a 督办单 on `problem`
+    record: Accountability | None = None  # a 追责问责 record on `problem`
 
 
 @dataclass
@@ -229,6 +230,9 @@ def build_world() -> World:
     for subject in subjects.values():
         subject.order = order_issue(problem=subject.problem, by=people.office, level=OrderLevel.SUPERVISE,
                                     requirements="限期整改到位")
+        subject.record = services.accountability_add(
+            problem=subject.problem, by=people.office, unit=subject.unit, person="张三", post="科长",
+            form=AccountabilityForm.REMINDER, decided_on=TODAY, decided_by="县纪委监委")
     # Import jobs whose previews found errors: confirming them writes nothing.
     ledger_job = job_import_create(kind=LEDGER_KIND, upload=_xlsx([["不是台账的表头"]], "台账.xlsx"),
                                    by=people.office, options={"campaign": campaign.code, "campaign_name": "",
@@ -430,6 +434,11 @@ def order(w: World, s: Subject) -> list[Any]:
     return [s.order.pk]
 
 
+def record(w: World, s: Subject) -> list[Any]:
+    assert s.record is not None
+    return [s.record.pk]
+
+
 def robot(w: World, s: Subject) -> list[Any]:
     assert w.robot is not None
     return [w.robot.pk]
@@ -596,6 +605,14 @@ RULES: dict[str, Rule] = {
     # ---- 挂牌督办 and 督办单
     "ledger:problem_listed": Rule(args=problem, get=NOT_GET, post=each(403, **HIDDEN, office=REDIRECT),
                                   outside=OUT_OF_SCOPE),
+    # ---- 典型案例 and 追责问责 (the office's; nothing chosen: back to the problem page with a message)
+    "ledger:problem_exemplar": Rule(args=problem, get=NOT_GET, post=each(403, **HIDDEN, office=REDIRECT),
+                                    outside=OUT_OF_SCOPE),
+    "ledger:accountability_add": Rule(args=problem, get=each(403, **HIDDEN, office=OK),
+                                      post=each(403, **HIDDEN, office=FORM), outside=OUT_OF_SCOPE),
+    # the office's delete goes through (each test runs in its own savepoint)
+    "ledger:accountability_delete": Rule(args=record, get=NOT_GET, post=each(403, **HIDDEN, office=REDIRECT),
+                                         outside=OUT_OF_SCOPE),
     "supervision:order_issue": Rule(args=problem, get=each(403, **HIDDEN, office=OK),
                                     post=each(403, **HIDDEN, office=FORM), outside=OUT_OF_SCOPE),
     "supervision:order_detail": Rule(args=order, get=each(OK, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE),

@@ -204,6 +204,12 @@ def test_every_key_the_services_write_has_a_chinese_label(people, county, tmp_pa
                             rectification_type=RectificationType.LONG_TERM, deadline=dt.date(2026, 9, 30),
                             responsible_person="王强", discovered_on=dt.date(2026, 3, 6), description="多次往返")
     workflow.assign(problem=p, by=office)
+    workflow.set_exemplar(problem=p, by=office, kind="negative", note="推诿扯皮的反面典型")
+    workflow.set_exemplar(problem=p, by=office, kind="", note="")
+    record = services.accountability_add(problem=p, by=office, unit=county.education, person="张三", post="科长",
+                                         form="reminder", decided_on=dt.date(2026, 3, 20), decided_by="县纪委监委",
+                                         note="首次发现")
+    services.accountability_delete(record=record, by=office)
     m = services.measure_create(problem=p, by=liaison, content="建立首问负责制", unit=county.education,
                                 deadline=dt.date(2026, 6, 1))
     services.measure_update(measure=m, by=liaison, content="建立首问负责制和限时办结制", responsible_person="张三",
@@ -228,6 +234,8 @@ def test_every_key_the_services_write_has_a_chinese_label(people, county, tmp_pa
     assert {"unit", "user", "campaign", "category", "calendaroverride", "problem", "measure", "progressentry"} <= {
         model for model, _ in written
     }
+    assert {("problem", "exemplar"), ("problem", "exemplar_note"), ("accountability", "decided_by"),
+            ("accountability", "form")} <= written
     assert {("problem", "status"), ("problem", "action"), ("problem", "co_units"), ("measure", "problem"),
             ("progressentry", "files"), ("campaign", "phases"), ("user", "roles"), ("unit", "parent")} <= written
     assert unlabelled(entries) == []
