@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "campaigns",
     "ledger",
     "supervision",
+    "reports",
 ]
 
 MIDDLEWARE = [

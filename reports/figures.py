@@ -1,0 +1,263 @@
+"""The report figures, as of a period's end, computed from the recorded history: the one place they are defined.
+
+A period's end E is the last moment of its last day (Asia/Shanghai). A problem's state at E is the to-state of its
+last transition at or before E; its deadline, lead unit and category are those `ledger.history` recorded as
+standing at E. A problem with no transition by E did not exist yet. The definitions follow the office's rules:
+
+    问题总数   counted problems: state at E neither 待分派 nor 已作废
+    本期新增   counted problems whose first assignment (分派, or a 台账导入 into an assigned state) is in the period
+    已销号     state 已销号 (阶段性销号 included)          待核查 / 整改中: by state
+    长期坚持   counted problems of type 长期坚持 (whatever their state)
+    逾期       state 整改中 and the deadline at E before E's date (no deadline: never; 待核查: not overdue)
+    按期销号   已销号, and the approved application was made on or before the deadline it had then
+    应完成     已销号 at E, or the deadline at E on or before E's date
+    整改率 = 已销号 ÷ 问题总数; 按期整改率 = 按期销号 ÷ 应完成; 逾期率 = 逾期 ÷ 问题总数 (an empty population: None)
+
+Each row of a unit table is a reporting unit: a child of the campaign's jurisdiction roots, rolling up its
+subtree; a problem counts for its lead unit at E only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Min, OuterRef, Subquery
+from django.utils import timezone
+
+from campaigns.models import Campaign, DeadlineMode
+from campaigns.workdays import overrides_map, working_days_between
+from ledger.history import facts_at
+from ledger.models import (
+    Problem,
+    ProblemStatus,
+    RectificationType,
+    ReviewDecision,
+    ReviewRound,
+    Transition,
+    TransitionAction,
+)
+from units.models import Unit
+
+S = ProblemStatus
+ASSIGNED_STATES = (S.IN_PROGRESS, S.PENDING_REVIEW, S.CLOSED)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def end_moment(self) -> dt.datetime:
+        """E: the last moment of the last day, Asia/Shanghai."""
+        return timezone.make_aware(dt.datetime.combine(self.end, dt.time.max), timezone.get_current_timezone())
+
+    @property
+    def start_moment(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min), timezone.get_current_timezone())
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        start = dt.date(year, month, 1)
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        return cls(start, nxt - dt.timedelta(days=1))
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        first = cls.month(year, 3 * quarter - 2)
+        return cls(first.start, cls.month(year, 3 * quarter).end)
+
+    def previous_month(self) -> Period:
+        before = self.start - dt.timedelta(days=1)
+        return Period.month(before.year, before.month)
+
+
+@dataclass(frozen=True)
+class ProblemAtE:
+    """One counted problem as it stood at E."""
+
+    problem_id: int
+    state: str
+    deadline: dt.date | None
+    lead_unit_id: int | None
+    category_id: int | None
+    long_term: bool
+    new_in_period: bool
+    on_time: bool
+    overdue_days: int  # 0 unless overdue
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+def rate_text(value: float | None) -> str:
+    """95.0%, or "—" for an empty population (never 0% or 100%)."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass
+class Figures:
+    total: int = 0
+    new: int = 0
+    closed: int = 0
+    pending_review: int = 0
+    in_progress: int = 0
+    long_term: int = 0
+    overdue: int = 0
+    on_time: int = 0
+    due: int = 0
+
+    def add(self, p: ProblemAtE, period_end: dt.date) -> None:
+        self.total += 1
+        self.new += p.new_in_period
+        self.closed += p.state == S.CLOSED
+        self.pending_review += p.state == S.PENDING_REVIEW
+        self.in_progress += p.state == S.IN_PROGRESS
+        self.long_term += p.long_term
+        self.overdue += p.overdue
+        self.on_time += p.on_time
+        self.due += p.state == S.CLOSED or (p.deadline is not None and p.deadline <= period_end)
+
+    @property
+    def closure_rate(self) -> float | None:
+        return rate(self.closed, self.total)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return rate(self.on_time, self.due)
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return rate(self.overdue, self.total)
+
+
+@dataclass
+class Snapshot:
+    """Every counted problem of a campaign at E, and the figures over them."""
+
+    campaign: Campaign
+    period: Period
+    problems: list[ProblemAtE] = field(default_factory=list)
+
+    def figures(self, problems: Iterable[ProblemAtE] | None = None) -> Figures:
+        out = Figures()
+        for p in self.problems if problems is None else problems:
+            out.add(p, self.period.end)
+        return out
+
+    def by(self, key: str) -> dict[int | None, Figures]:
+        groups: dict[int | None, Figures] = defaultdict(Figures)
+        for p in self.problems:
+            groups[getattr(p, key)].add(p, self.period.end)
+        return dict(groups)
+
+
+def snapshot(campaign: Campaign, period: Period) -> Snapshot:
+    """The campaign's counted problems as they stood at the period's end (a fixed number of queries)."""
+    end = period.end_moment
+    last = Transition.objects.filter(problem=OuterRef("pk"), at__lte=end).order_by("-at", "-id")
+    rows = list(
+        Problem.objects.filter(campaign=campaign)
+        .annotate(state=Subquery(last.values("to_status")[:1]))
+        .exclude(state__isnull=True)
+        .exclude(state__in=[S.DRAFT, S.VOIDED])
+        .values_list("pk", "state", "rectification_type")
+    )
+    ids = [pk for pk, _, _ in rows]
+    facts = facts_at(end, ids)
+    first_assigned = dict(
+        Transition.objects.filter(problem_id__in=ids, to_status__in=ASSIGNED_STATES,
+                                  action__in=[TransitionAction.ASSIGN, TransitionAction.IMPORT], at__lte=end)
+        .values("problem_id").annotate(first=Min("at")).values_list("problem_id", "first")
+    )
+    # The application approved (at or before E) that closed each problem, with the deadline it had when made.
+    approved = {}
+    for pid, applied_at in (ReviewRound.objects.filter(
+            problem_id__in=ids, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
+            reviewed_at__lte=end).order_by("problem_id", "reviewed_at").values_list("problem_id", "applied_at")):
+        approved[pid] = applied_at
+    deadline_when_applied = {}
+    for pid, applied_at in approved.items():
+        f = facts_at(applied_at, [pid]).get(pid)
+        deadline_when_applied[pid] = f.deadline if f else None
+    working = campaign.deadline_mode == DeadlineMode.WORKING
+    overrides = overrides_map() if working else {}
+    snap = Snapshot(campaign, period)
+    for pk, state, kind in rows:
+        f = facts.get(pk)
+        deadline = f.deadline if f else None
+        overdue_days = 0
+        if state == S.IN_PROGRESS and deadline is not None and deadline < period.end:
+            overdue_days = (working_days_between(deadline, period.end, overrides) if working
+                            else (period.end - deadline).days)
+            overdue_days = max(overdue_days, 1)
+        first = first_assigned.get(pk)
+        applied = approved.get(pk)
+        applied_deadline = deadline_when_applied.get(pk)
+        on_time = (state == S.CLOSED and applied is not None and applied_deadline is not None
+                   and timezone.localdate(applied) <= applied_deadline)
+        snap.problems.append(ProblemAtE(
+            problem_id=pk, state=state, deadline=deadline, lead_unit_id=f.lead_unit_id if f else None,
+            category_id=f.category_id if f else None, long_term=kind == RectificationType.LONG_TERM,
+            new_in_period=first is not None and period.start_moment <= first <= end,
+            on_time=on_time, overdue_days=overdue_days,
+        ))
+    return snap
+
+
+def reporting_units(campaign: Campaign) -> list[Unit]:
+    """The rows of a unit table: the children of the campaign's jurisdiction roots (abolished ones included)."""
+    roots = list(campaign.jurisdiction.all())
+    return list(Unit.objects.filter(parent__in=roots).order_by("sort_order", "path"))
+
+
+def by_reporting_unit(snap: Snapshot, units: list[Unit]) -> dict[int, Figures]:
+    """Each reporting unit's figures, rolling up its subtree (a problem counts for its lead unit at E only)."""
+    paths = dict(Unit.objects.filter(pk__in={p.lead_unit_id for p in snap.problems if p.lead_unit_id})
+                 .values_list("pk", "path"))
+    out = {u.pk: Figures() for u in units}
+    for p in snap.problems:
+        path = paths.get(p.lead_unit_id or 0, "")
+        for u in units:
+            if path.startswith(u.path):
+                out[u.pk].add(p, snap.period.end)
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class Ranked:
+    unit_id: int
+    rank: int  # 1 for the best; equal keys share a rank (1, 1, 3)
+    rank_from_bottom: int  # 1 for the worst, likewise
+
+
+def _rank_key(f: Figures) -> tuple[float, float, int]:
+    return (-(f.closure_rate or 0.0), -(f.on_time_rate or 0.0), f.overdue)
+
+
+def rank_units(figures: dict[int, Figures]) -> list[Ranked]:
+    """By 整改率 (high first), then 按期整改率 (high first), then 逾期 (few first); equal keys share a rank;
+    units with no counted problems are not ranked."""
+    keys = {uid: _rank_key(f) for uid, f in figures.items() if f.total}
+    out = [
+        Ranked(uid, 1 + sum(other < k for other in keys.values()), 1 + sum(other > k for other in keys.values()))
+        for uid, k in keys.items()
+    ]
+    return sorted(out, key=lambda r: (r.rank, r.unit_id))
+
+
+def honour_and_black_lists(ranking: list[Ranked], *, top: int = 5, bottom: int = 3) -> tuple[list[int], list[int]]:
+    """红榜 = the units ranked within the first `top`, 黑榜 = those within the last `bottom` (a tie at a cut-off
+    puts every tied unit on the list); a unit on the 红榜 is not also on the 黑榜."""
+    red = [r.unit_id for r in ranking if r.rank <= top]
+    black = [r.unit_id for r in ranking if r.rank_from_bottom <= bottom and r.unit_id not in red]
+    return red, black
