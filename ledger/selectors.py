@@ -268,14 +268,21 @@ def with_rework(qs: QuerySet[Problem]) -> QuerySet[Problem]:
     )))
 
 
-def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT) -> Tasks:
+TASK_STATUSES = (ProblemStatus.IN_PROGRESS, ProblemStatus.PENDING_REVIEW)
+
+
+def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT, light: str = "",
+             status: str = "") -> Tasks:
     """The open problems the liaison's unit (with its subtree) leads or helps with, and the measures given to it,
-    red first, then by deadline (an earlier deadline is more urgent; no deadline comes last)."""
+    red first, then by deadline (an earlier deadline is more urgent; no deadline comes last). `light` and `status`
+    narrow both lists to what the 工作台's cards count (a measure by its own light, and by its problem's state)."""
     lights = lights or Lights.for_all_campaigns()
     unit = user.unit if user.unit_id else None
     if unit is None or not user.has_role(Role.LIAISON):
         return Tasks([], [], 0, 0, lights, unit)
     base = Problem.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    if status in TASK_STATUSES:
+        base = base.filter(status=status)
     co = Problem.co_units.through.objects.filter(problem=OuterRef("pk"), unit__path__startswith=unit.path)
     problems_qs = (
         with_rework(_list_related(base.filter(Q(lead_unit__path__startswith=unit.path) | Exists(co))))
@@ -292,6 +299,8 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
         .annotate(progress_count=Count("progress_entries"))
         .order_by(F("deadline").asc(nulls_last=True), "problem_id", "seq")
     )
+    if light in (Light.RED, Light.YELLOW, Light.GREEN):
+        problems_qs = problems_qs.filter(lights.q(light))
     problems = lights.attach(problems_qs[:limit])
     for p in problems:
         leads = p.lead_unit is not None and p.lead_unit.path.startswith(unit.path)
@@ -299,6 +308,8 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
     measures: list[Measure] = list(measures_qs[:limit])
     for m in measures:
         m.light_info = lights.measure(m)  # type: ignore[attr-defined]
+    if light in (Light.RED, Light.YELLOW, Light.GREEN):
+        measures = [m for m in measures if m.light_info.light == light]  # type: ignore[attr-defined]
     # 退回重改 heads the list, then red first: the deadline order already puts the overdue first; sorted() keeps it
     # stable within a light.
     rank = {light: i for i, light in enumerate(LIGHT_ORDER)}
@@ -307,7 +318,7 @@ def my_tasks(user: Any, *, lights: Lights | None = None, limit: int = TASK_LIMIT
     problems.sort(key=lambda p: (not p.rework, rank[p.light_info.light]))  # type: ignore[attr-defined]
     measures.sort(key=lambda m: rank[m.light_info.light])  # type: ignore[attr-defined]
     problem_total = len(problems) if len(problems) < limit else problems_qs.count()
-    measure_total = len(measures) if len(measures) < limit else measures_qs.count()
+    measure_total = len(measures) if len(measures) < limit or light else measures_qs.count()
     return Tasks(problems, measures, problem_total, measure_total, lights, unit)
 
 

@@ -628,18 +628,12 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     """本单位待办: the unit's open problems and measures, most urgent first, with what the liaison can do."""
     _require_role(request, Role.LIAISON)
     user: Any = request.user
-    tasks = selectors.my_tasks(user)
     # The home page's cards link here with ?light=red|yellow or ?status=pending_review: the very problems they count.
     light = request.GET.get("light", "")
     light = light if light in ("red", "yellow", "green") else ""
     status = request.GET.get("status", "")
-    status = status if status in ("in_progress", "pending_review") else ""
-    if light or status:
-        problems = [p for p in tasks.problems if (not light or p.light_info.light == light)  # type: ignore[attr-defined]
-                    and (not status or p.status == status)]
-        measures = [m for m in tasks.measures if (not light or m.light_info.light == light)  # type: ignore[attr-defined]
-                    and (not status or m.problem.status == status)]
-        tasks = selectors.Tasks(problems, measures, len(problems), len(measures), tasks.lights, tasks.unit)
+    status = status if status in selectors.TASK_STATUSES else ""
+    tasks = selectors.my_tasks(user, light=light, status=status)
     for p in tasks.problems:
         p.can_manage_measures = workflow.can_manage_measures(user, p)  # type: ignore[attr-defined]
         p.can_apply = workflow.can_apply(user, p)  # type: ignore[attr-defined]

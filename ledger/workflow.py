@@ -76,7 +76,7 @@ def is_office(user: Any) -> bool:
     return _active(user) and bool(user.has_role(Role.OFFICE))
 
 
-def _liaison_covers(user: Any, unit: Unit | None) -> bool:
+def liaison_covers(user: Any, unit: Unit | None) -> bool:
     """A liaison acts for their own unit and its descendants."""
     if unit is None or not _active(user) or not user.has_role(Role.LIAISON):
         return False
@@ -88,17 +88,17 @@ def _office(user: Any, problem: Problem, measure: Measure | None) -> bool:
 
 
 def _lead_liaison(user: Any, problem: Problem, measure: Measure | None) -> bool:
-    return _liaison_covers(user, problem.lead_unit)
+    return liaison_covers(user, problem.lead_unit)
 
 
 def _office_or_lead_liaison(user: Any, problem: Problem, measure: Measure | None) -> bool:
-    return is_office(user) or _liaison_covers(user, problem.lead_unit)
+    return is_office(user) or liaison_covers(user, problem.lead_unit)
 
 
 def _measure_people(user: Any, problem: Problem, measure: Measure | None) -> bool:
     """The office, the liaisons of the measure's unit (co-units included) and of the lead unit."""
     unit = measure.unit if measure is not None else None
-    return is_office(user) or _liaison_covers(user, unit) or _liaison_covers(user, problem.lead_unit)
+    return is_office(user) or liaison_covers(user, unit) or liaison_covers(user, problem.lead_unit)
 
 
 # ---- the table --------------------------------------------------------------------------------------------------

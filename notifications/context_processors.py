@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 
-from .models import Delivery, DeliveryStatus, Notification, Robot
-
-ALERT_DAYS = 7
+from . import selectors
+from .models import Notification
 
 
 def bell(request: HttpRequest) -> dict[str, Any]:
@@ -22,11 +19,5 @@ def bell(request: HttpRequest) -> dict[str, Any]:
     }
     match = getattr(request, "resolver_match", None)
     if match is not None and match.view_name == "home" and user.sees_everything:
-        since = timezone.now() - dt.timedelta(days=ALERT_DAYS)
-        context["delivery_alerts"] = {
-            "robots": Robot.objects.exclude(disabled_reason="").count(),
-            "failed": Delivery.objects.filter(
-                status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN], created_at__gte=since).count(),
-            "days": ALERT_DAYS,
-        }
+        context["delivery_alerts"] = selectors.delivery_alerts()
     return context

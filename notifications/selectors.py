@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from units.models import Role, Unit, User, UserRole
 
-from .models import Delivery, Notification
+from .models import Delivery, DeliveryStatus, Notification, Robot
 
 
 @dataclass
@@ -70,3 +72,18 @@ def deliveries_visible_to(user: Any) -> QuerySet[Delivery]:
     if user.sees_everything:
         return Delivery.objects.all()
     return Delivery.objects.none()
+
+
+ALERT_DAYS = 7
+
+
+def delivery_alerts(*, days: int = ALERT_DAYS) -> dict[str, int]:
+    """What went wrong in delivery lately, for the office's 工作台: robots stopped by a permanent error, and
+    messages of the last `days` days that failed or whose outcome is unknown."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return {
+        "robots": Robot.objects.exclude(disabled_reason="").count(),
+        "failed": Delivery.objects.filter(
+            status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN], created_at__gte=since).count(),
+        "days": days,
+    }

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.db.models import Max
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaigns.models import Campaign, DeadlineMode
 from campaigns.workdays import add_days, overrides_map
+from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import excel_text
 from ledger.models import Problem, ProblemStatus, Transition
 from units.models import Unit
@@ -38,7 +39,6 @@ from .figures import (
 )
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
-FONT_NAME = "宋体"
 DASH = "—"
 RATE_FORMAT = "0.0%"
 POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
@@ -46,9 +46,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 SHEETS = ("汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单")
 RED, YELLOW, GREEN = "红", "黄", "绿"
 
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 _LIGHT_FILLS = {RED: "FFC7CE", YELLOW: "FFEB9C", GREEN: "C6EFCE"}
 
 
@@ -85,35 +82,17 @@ def _sheet(wb: Workbook, name: str, title: str, headers: Sequence[tuple[str, flo
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ws.row_dimensions[TITLE_ROW].height = 40
     for ci, (header, width) in enumerate(headers, start=1):
-        h = ws.cell(row=HEADER_ROW, column=ci, value=excel_text(header))
-        h.font = Font(name=FONT_NAME, size=10, bold=True)
-        h.fill = _HEADER_FILL
-        h.border = _BORDER
-        h.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        style_header(ws.cell(row=HEADER_ROW, column=ci, value=excel_text(header)))
         ws.column_dimensions[get_column_letter(ci)].width = width
     ws.row_dimensions[HEADER_ROW].height = 24
-    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    page_setup_pr = ws.sheet_properties.pageSetUpPr
-    assert page_setup_pr is not None  # openpyxl creates it with the sheet
-    page_setup_pr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
-    footer = ws.oddFooter
-    assert footer is not None  # openpyxl creates it with the sheet
-    footer.center.text = "第 &P 页 共 &N 页"
+    print_setup(ws, header_row=HEADER_ROW)
     return ws
 
 
 def _write_row(ws: Worksheet, row: int, values: Sequence[Any], *, left: Sequence[int] = ()) -> None:
     for ci, value in enumerate(values, start=1):
         cell = ws.cell(row=row, column=ci)
-        cell.border = _BORDER
+        cell.border = BORDER
         cell.font = Font(name=FONT_NAME, size=10)
         cell.alignment = Alignment(horizontal="left" if ci in left else "center", vertical="center", wrap_text=True)
         if isinstance(value, Rate):

@@ -61,7 +61,7 @@ def issue_refusal(user: Any, problem: Problem) -> WorkflowError | None:
 def order_refusal(action: str, user: Any, order: SupervisionOrder) -> WorkflowError | None:
     """Why `user` may not reply to (REPLY) or withdraw (WITHDRAW) `order` now (None when they may)."""
     if action == REPLY:
-        if not workflow._liaison_covers(user, order.problem.lead_unit):
+        if not workflow.liaison_covers(user, order.problem.lead_unit):
             return WorkflowError("只有牵头单位的联络员可以回复督办单。", ROLE)
     elif action == WITHDRAW:
         if not workflow.is_office(user):

@@ -21,11 +21,12 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import escape_formula, excel_text
 from ledger.models import Measure, Problem, ProgressEntry, RectificationType
 from units.models import Unit
@@ -35,7 +36,6 @@ from .unitref import UnitLabels
 from .versions import write_versions
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
-FONT_NAME = "宋体"
 LINE_HEIGHT = 14.5  # points per line of 10-point text
 CENTERED = {"seq", "number", "source", "category", "rectification_type", "deadline", "status", "closure",
             "responsible_person"}
@@ -43,9 +43,6 @@ PROBLEM_COLUMNS = ("seq", "number", "source", "category", "description", "rectif
                    "lead_unit", "co_units", "closure")
 DATE_FORMAT = "yyyy-mm-dd"
 
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 
 
 def _merge(ws: Worksheet, ref: str) -> None:
@@ -125,28 +122,11 @@ def _setup_sheet(ws: Worksheet, title: str) -> None:
     header_lines = 1
     for ci, (_, header, width) in enumerate(EXPORT_COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=ci, value=header)
-        cell.font = Font(name=FONT_NAME, size=10, bold=True)
-        cell.fill = _HEADER_FILL
-        cell.border = _BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        style_header(cell)
         ws.column_dimensions[get_column_letter(ci)].width = width
         header_lines = max(header_lines, _lines(header, width))
     ws.row_dimensions[HEADER_ROW].height = LINE_HEIGHT * header_lines + 6
-    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    page_setup_pr = ws.sheet_properties.pageSetUpPr
-    assert page_setup_pr is not None  # openpyxl creates it with the sheet
-    page_setup_pr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
-    footer = ws.oddFooter
-    assert footer is not None  # openpyxl creates it with the sheet
-    footer.center.text = "第 &P 页，共 &N 页"
+    print_setup(ws, header_row=HEADER_ROW, footer="第 &P 页，共 &N 页")
 
 
 def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> int:
@@ -163,7 +143,7 @@ def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> in
         align = Alignment(horizontal="center" if key in CENTERED else "left", vertical="center", wrap_text=True)
         for i in range(n):
             cell = ws.cell(row=row + i, column=ci)
-            cell.border = _BORDER
+            cell.border = BORDER
             cell.alignment = align
             cell.font = Font(name=FONT_NAME, size=10)
             if key in merged_keys and i > 0:
