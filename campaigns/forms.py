@@ -14,7 +14,7 @@ from units.models import Unit
 
 from .models import Campaign, CampaignStatus, Category, DeadlineMode, PhaseKind
 from .selectors import in_tree_order
-from .services import MONTHLY_REPORT_DAY_MAX, YELLOW_WINDOW_MAX
+from .services import MONTHLY_REPORT_DAY_MAX, REPORT_DEPTH_MAX, YELLOW_WINDOW_MAX
 
 DATE_WIDGET = {"type": "date", "class": "form-control"}
 INVALID_DATE = "请输入有效的日期，如 2026-03-31。"
@@ -93,8 +93,24 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         help_text="问题重新打开（回头看反弹）时，新的整改时限默认为今天起的天数（按期限计算方式）。",
     )
 
+    report_unit_depth = forms.IntegerField(
+        label="报表统计层级", min_value=1, max_value=REPORT_DEPTH_MAX, initial=1, required=False,
+        help_text="报表每一行统计单位的层级：1 为覆盖范围的直接下级（县直部门、乡镇街道），各自汇总其全部下级。",
+    )
+    honour_list_size = forms.IntegerField(label="红榜名次数", min_value=0, max_value=50, initial=5, required=False,
+                                          help_text="排名前几名上红榜（并列名次全部上榜）。")
+    black_list_size = forms.IntegerField(label="黑榜名次数", min_value=0, max_value=50, initial=3, required=False,
+                                         help_text="排名后几名上黑榜（并列名次全部上榜）。")
+    bulletin_agency = forms.CharField(label="通报发文机关代字", max_length=20, initial="作风办", required=False,
+                                      help_text="季通报文号的机关代字，如“作风办〔2026〕5号”中的“作风办”。")
+    bulletin_requirements = forms.CharField(
+        label="下步工作要求", required=False, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="季通报“五、下步工作要求”的内容，每段一行；留空时使用默认要求。",
+    )
+
     POLICY = ("yellow_window_days", "deadline_mode", "urge_after_days", "supervise_after_days", "listed_after_days",
-              "report_stale_days", "order_reply_days", "robot", "monthly_report_day", "reopen_days")
+              "report_stale_days", "order_reply_days", "robot", "monthly_report_day", "reopen_days",
+              "report_unit_depth", "honour_list_size", "black_list_size", "bulletin_agency", "bulletin_requirements")
 
     def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,6 +126,20 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
                 "min_value": "不能小于 %(limit_value)s。", "max_value": "不能大于 %(limit_value)s。",
             })
         _style(self)
+
+    def clean_report_unit_depth(self) -> int:
+        return self.cleaned_data.get("report_unit_depth") or 1
+
+    def clean_honour_list_size(self) -> int:
+        value = self.cleaned_data.get("honour_list_size")
+        return 5 if value is None else value
+
+    def clean_black_list_size(self) -> int:
+        value = self.cleaned_data.get("black_list_size")
+        return 3 if value is None else value
+
+    def clean_bulletin_agency(self) -> str:
+        return (self.cleaned_data.get("bulletin_agency") or "").strip() or "作风办"
 
     def clean_reopen_days(self) -> int:
         return self.cleaned_data.get("reopen_days") or 15

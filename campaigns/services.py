@@ -38,6 +38,7 @@ CAMPAIGN_FIELDS = ("name", "code", "description", "start_date", "end_date", "sta
 POLICY_FIELDS = (
     "yellow_window_days", "urge_after_days", "supervise_after_days", "listed_after_days", "deadline_mode",
     "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days", "robot",
+    "report_unit_depth", "honour_list_size", "black_list_size", "bulletin_agency", "bulletin_requirements",
 )
 CATEGORY_FIELDS = ("code", "name", "parent", "sort_order")
 PHASE_FIELDS = ("kind", "name", "start_date", "deadline", "note")
@@ -45,6 +46,7 @@ PHASE_FIELDS = ("kind", "name", "start_date", "deadline", "note")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 YELLOW_WINDOW_MAX = 60
 MONTHLY_REPORT_DAY_MAX = 28  # a day every month has
+REPORT_DEPTH_MAX = 5
 
 # The four phases of the seed documents, offered on creation.
 DEFAULT_PHASES: tuple[tuple[str, str], ...] = tuple((k.value, k.label) for k in PhaseKind)
@@ -112,6 +114,10 @@ def _clean_campaign(campaign: Campaign) -> None:
         errors["listed_after_days"] = "逾期转挂牌督办天数应大于逾期转督办天数。"
     if not 1 <= (campaign.monthly_report_day or 0) <= MONTHLY_REPORT_DAY_MAX:
         errors["monthly_report_day"] = f"月调度日应在每月 1 日到 {MONTHLY_REPORT_DAY_MAX} 日之间。"
+    if not 1 <= (campaign.report_unit_depth or 0) <= REPORT_DEPTH_MAX:
+        errors["report_unit_depth"] = f"报表统计层级应在 1 到 {REPORT_DEPTH_MAX} 之间。"
+    if not (campaign.bulletin_agency or "").strip():
+        errors["bulletin_agency"] = "请填写季通报发文机关代字，如“作风办”。"
     if errors:
         raise ValidationError(errors)
     campaign.full_clean(exclude=["created_by", "last_problem_seq", "jurisdiction"], validate_unique=False)

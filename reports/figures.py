@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from campaigns.models import Campaign, DeadlineMode
@@ -32,6 +32,7 @@ from campaigns.workdays import overrides_map, working_days_between
 from ledger.history import facts_at
 from ledger.models import (
     Problem,
+    ProblemFacts,
     ProblemStatus,
     RectificationType,
     ReviewDecision,
@@ -178,16 +179,17 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
                                   action__in=[TransitionAction.ASSIGN, TransitionAction.IMPORT], at__lte=end)
         .values("problem_id").annotate(first=Min("at")).values_list("problem_id", "first")
     )
-    # The application approved (at or before E) that closed each problem, with the deadline it had when made.
-    approved = {}
-    for pid, applied_at in (ReviewRound.objects.filter(
-            problem_id__in=ids, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
-            reviewed_at__lte=end).order_by("problem_id", "reviewed_at").values_list("problem_id", "applied_at")):
-        approved[pid] = applied_at
-    deadline_when_applied = {}
-    for pid, applied_at in approved.items():
-        f = facts_at(applied_at, [pid]).get(pid)
-        deadline_when_applied[pid] = f.deadline if f else None
+    # The application approved (at or before E) that closed each problem, with the deadline it had when made:
+    # one query, the deadline read from the facts standing at the application's moment.
+    when_applied = ProblemFacts.objects.filter(problem=OuterRef("problem_id"), since__lte=OuterRef("applied_at"))
+    approved: dict[int, tuple[dt.datetime, dt.date | None]] = {}
+    for pid, applied_at, deadline in (
+            ReviewRound.objects.filter(
+                problem_id__in=ids, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
+                reviewed_at__lte=end)
+            .annotate(deadline_then=Subquery(when_applied.order_by("-since", "-id").values("deadline")[:1]))
+            .order_by("problem_id", "reviewed_at", "id").values_list("problem_id", "applied_at", "deadline_then")):
+        approved[pid] = (applied_at, deadline)  # the last approval by E is the one that closed it
     working = campaign.deadline_mode == DeadlineMode.WORKING
     overrides = overrides_map() if working else {}
     snap = Snapshot(campaign, period)
@@ -200,8 +202,7 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
                             else (period.end - deadline).days)
             overdue_days = max(overdue_days, 1)
         first = first_assigned.get(pk)
-        applied = approved.get(pk)
-        applied_deadline = deadline_when_applied.get(pk)
+        applied, applied_deadline = approved.get(pk, (None, None))
         on_time = (state == S.CLOSED and applied is not None and applied_deadline is not None
                    and timezone.localdate(applied) <= applied_deadline)
         snap.problems.append(ProblemAtE(
@@ -214,22 +215,44 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
 
 
 def reporting_units(campaign: Campaign) -> list[Unit]:
-    """The rows of a unit table: the children of the campaign's jurisdiction roots (abolished ones included)."""
+    """The rows of a unit table: the units `report_unit_depth` levels below the campaign's jurisdiction roots
+    (by default their children), abolished ones included, in the roster's order."""
+    depth = max(getattr(campaign, "report_unit_depth", 1) or 1, 1)
     roots = list(campaign.jurisdiction.all())
-    return list(Unit.objects.filter(parent__in=roots).order_by("sort_order", "path"))
+    if not roots:
+        return []
+    q = Q()
+    for root in roots:
+        q |= Q(path__startswith=root.path, depth=root.depth + depth)
+    return list(Unit.objects.filter(q).order_by("sort_order", "path"))
+
+
+def reporting_unit_of(units: Iterable[Unit], unit_paths: dict[int, str]) -> dict[int, int]:
+    """{unit id: the reporting unit whose subtree holds it}, by the ids on each unit's path (no pass over the
+    reporting units per problem)."""
+    reporting = {u.pk for u in units}
+    out: dict[int, int] = {}
+    for uid, path in unit_paths.items():
+        for ancestor in path.strip("/").split("/"):
+            if ancestor and int(ancestor) in reporting:
+                out[uid] = int(ancestor)
+                break
+    return out
+
+
+def lead_unit_paths(snap: Snapshot) -> dict[int, str]:
+    return dict(Unit.objects.filter(pk__in={p.lead_unit_id for p in snap.problems if p.lead_unit_id})
+                .values_list("pk", "path"))
 
 
 def by_reporting_unit(snap: Snapshot, units: list[Unit]) -> dict[int, Figures]:
     """Each reporting unit's figures, rolling up its subtree (a problem counts for its lead unit at E only)."""
-    paths = dict(Unit.objects.filter(pk__in={p.lead_unit_id for p in snap.problems if p.lead_unit_id})
-                 .values_list("pk", "path"))
+    owner = reporting_unit_of(units, lead_unit_paths(snap))
     out = {u.pk: Figures() for u in units}
     for p in snap.problems:
-        path = paths.get(p.lead_unit_id or 0, "")
-        for u in units:
-            if path.startswith(u.path):
-                out[u.pk].add(p, snap.period.end)
-                break
+        row = owner.get(p.lead_unit_id or 0)
+        if row is not None:
+            out[row].add(p, snap.period.end)
     return out
 
 
