@@ -28,7 +28,7 @@ from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from campaigns.models import Campaign, DeadlineMode
-from campaigns.workdays import overrides_map, working_days_between
+from campaigns.workdays import add_days, overrides_map, working_days_between
 from ledger.history import facts_at
 from ledger.models import (
     Problem,
@@ -71,8 +71,27 @@ class Period:
         first = cls.month(year, 3 * quarter - 2)
         return cls(first.start, cls.month(year, 3 * quarter).end)
 
+    @classmethod
+    def week(cls, year: int, week: int) -> Period:
+        """ISO week `week` of `year` (Monday to Sunday)."""
+        start = dt.date.fromisocalendar(year, week, 1)
+        return cls(start, start + dt.timedelta(days=6))
+
     def previous_month(self) -> Period:
         before = self.start - dt.timedelta(days=1)
+        return Period.month(before.year, before.month)
+
+    def until(self, day: dt.date | None) -> Period:
+        """The same period counted only up to `day` (a report built before the period's end)."""
+        return self if day is None or day >= self.end else Period(self.start, max(day, self.start))
+
+    def previous(self, kind: str) -> Period:
+        """The period before, of the same kind ("monthly", "quarterly", "weekly"); a month otherwise."""
+        before = self.start - dt.timedelta(days=1)
+        if kind == "quarterly":
+            return Period.quarter(before.year, (before.month - 1) // 3 + 1)
+        if kind == "weekly":
+            return Period(self.start - dt.timedelta(days=7), self.start - dt.timedelta(days=1))
         return Period.month(before.year, before.month)
 
 
@@ -153,6 +172,11 @@ class Snapshot:
         for p in self.problems if problems is None else problems:
             out.add(p, self.period.end)
         return out
+
+    def only(self, ids: Iterable[int]) -> Snapshot:
+        """The same moment, restricted to these problems (a viewer's scope)."""
+        keep = set(ids)
+        return Snapshot(self.campaign, self.period, [p for p in self.problems if p.problem_id in keep])
 
     def by(self, key: str) -> dict[int | None, Figures]:
         groups: dict[int | None, Figures] = defaultdict(Figures)
@@ -284,3 +308,134 @@ def honour_and_black_lists(ranking: list[Ranked], *, top: int = 5, bottom: int =
     red = [r.unit_id for r in ranking if r.rank <= top]
     black = [r.unit_id for r in ranking if r.rank_from_bottom <= bottom and r.unit_id not in red]
     return red, black
+
+
+# ---- 亮灯, 连续上黑榜 and the monthly trend ------------------------------------------------------------------------
+
+RED, YELLOW, GREEN = "红", "黄", "绿"
+
+
+def due_soon(snap: Snapshot) -> list[ProblemAtE]:
+    """整改中 at E and due within the campaign's yellow window after E (not yet overdue)."""
+    campaign = snap.campaign
+    working = campaign.deadline_mode == DeadlineMode.WORKING
+    limit = add_days(snap.period.end, campaign.yellow_window_days, working=working,
+                     overrides=overrides_map() if working else None)
+    return [p for p in snap.problems
+            if p.state == S.IN_PROGRESS and p.deadline is not None and snap.period.end <= p.deadline <= limit]
+
+
+def problem_light(p: ProblemAtE, soon: set[int]) -> str:
+    return RED if p.overdue else YELLOW if p.problem_id in soon else GREEN
+
+
+def unit_lights(snap: Snapshot, units: list[Unit], table: dict[int, Figures]) -> dict[int, str]:
+    """红: an overdue problem at E; 黄: none overdue, but one 整改中 due within the yellow window after E; else 绿."""
+    soon = by_reporting_unit(Snapshot(snap.campaign, snap.period, due_soon(snap)), units)
+    return {u.pk: RED if table[u.pk].overdue else YELLOW if soon[u.pk].total else GREEN for u in units}
+
+
+def black_list(campaign: Campaign, snap: Snapshot, units: list[Unit]) -> tuple[list[int], list[int]]:
+    """(红榜, 黑榜) of a snapshot by the campaign's list sizes."""
+    ranking = rank_units(by_reporting_unit(snap, units))
+    return honour_and_black_lists(ranking, top=campaign.honour_list_size, bottom=campaign.black_list_size)
+
+
+def black_list_streaks(campaign: Campaign, period: Period, kind: str, units: list[Unit], *,
+                       current: list[int] | None = None, limit: int = 12) -> dict[int, int]:
+    """How many periods in a row (this one included) each unit has been on the 黑榜; 0 when not on it now.
+    Looks back at most `limit` periods, and no further than the campaign's first problem."""
+    on_list = set(current if current is not None else black_list(campaign, snapshot(campaign, period), units)[1])
+    streak = {uid: 1 for uid in on_list}
+    alive = set(on_list)
+    first = Transition.objects.filter(problem__campaign=campaign).aggregate(first=Min("at"))["first"]
+    earliest = timezone.localdate(first) if first else period.start
+    before = period
+    for _ in range(limit - 1):
+        if not alive:
+            break
+        before = before.previous(kind)
+        if before.end < earliest:
+            break
+        listed = set(black_list(campaign, snapshot(campaign, before), units)[1])
+        for uid in list(alive):
+            if uid in listed:
+                streak[uid] += 1
+            else:
+                alive.discard(uid)
+    return {u.pk: streak.get(u.pk, 0) for u in units}
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    label: str  # "2026-05"
+    period: Period
+    new: int  # first assigned within the month (counted at the month's end)
+    closed: int  # 已销号 at the month's end whose closing step fell within the month
+    total: int  # 问题总数 at the month's end
+    closed_total: int  # 已销号 at the month's end
+
+    @property
+    def closure_rate(self) -> float | None:
+        return rate(self.closed_total, self.total)
+
+
+def monthly_trend(campaign: Campaign, until: dt.date, *, months: int = 12,
+                  problem_ids: Iterable[int] | None = None) -> list[TrendPoint]:
+    """New, closed and the cumulative 整改率 at each month's end (the last month counted up to `until`), from
+    one pass over the campaign's transitions: the same definitions as `snapshot`, without reading the facts."""
+    last = Period.month(until.year, until.month).until(until)
+    periods = [last]
+    first = Transition.objects.filter(problem__campaign=campaign).aggregate(first=Min("at"))["first"]
+    earliest = timezone.localdate(first) if first else until
+    while len(periods) < months and periods[-1].start > earliest:
+        periods.append(periods[-1].previous_month())
+    periods.reverse()
+    qs = Transition.objects.filter(problem__campaign=campaign, at__lte=last.end_moment)
+    if problem_ids is not None:
+        qs = qs.filter(problem_id__in=list(problem_ids))
+    rows = qs.order_by("problem_id", "at", "id").values_list("problem_id", "at", "to_status", "action").iterator(
+        chunk_size=20000)
+    ends = [p.end_moment for p in periods]
+    starts = [p.start_moment for p in periods]
+    new = [0] * len(periods)
+    closed = [0] * len(periods)
+    total = [0] * len(periods)
+    closed_total = [0] * len(periods)
+    counted = {S.IN_PROGRESS, S.PENDING_REVIEW, S.CLOSED}
+
+    def settle(history: list[tuple[dt.datetime, str, str]]) -> None:
+        first_assign = next((at for at, to, action in history
+                             if to in ASSIGNED_STATES and action in (TransitionAction.ASSIGN, TransitionAction.IMPORT)),
+                            None)
+        j = 0
+        state = None
+        closed_at = None
+        for i, end in enumerate(ends):
+            while j < len(history) and history[j][0] <= end:
+                at, state, _ = history[j]
+                if state == S.CLOSED:
+                    closed_at = at
+                j += 1
+            if state not in counted:
+                continue
+            total[i] += 1
+            if first_assign is not None and starts[i] <= first_assign <= end:
+                new[i] += 1
+            if state == S.CLOSED:
+                closed_total[i] += 1
+                if closed_at is not None and closed_at >= starts[i]:
+                    closed[i] += 1
+
+    current: int | None = None
+    history: list[tuple[dt.datetime, str, str]] = []
+    for pid, at, to, action in rows:
+        if pid != current:
+            if history:
+                settle(history)
+            current, history = pid, []
+        history.append((at, to, action))
+    if history:
+        settle(history)
+    return [TrendPoint(f"{p.start.year:04d}-{p.start.month:02d}", p, new[i], closed[i], total[i], closed_total[i])
+            for i, p in enumerate(periods)]

@@ -31,7 +31,7 @@ class ReportRun(models.Model):
     period_label = models.CharField("期间", max_length=16, help_text="如 2022-05")
     period_start = models.DateField("期间开始")
     period_end = models.DateField("期间截止")
-    as_of = models.DateField("统计截至", null=True, blank=True, help_text="数据截至哪一天（含当日）；默认为期间最后一天")
+    as_of = models.DateField("统计截至", null=True, blank=True, help_text="数据截至哪一天（含当日），默认期间末日")
     version = models.PositiveIntegerField("版本", default=1)
     status = models.CharField("状态", max_length=16, choices=ReportStatus.choices, default=ReportStatus.BUILDING)
     file = models.FileField("文件", upload_to="reports/%Y/", blank=True)

@@ -20,14 +20,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaigns.models import Campaign, DeadlineMode
-from campaigns.workdays import add_days, overrides_map
+from campaigns.models import Campaign
 from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import excel_text
 from ledger.models import Problem, ProblemStatus, Transition
 from units.models import Unit
 
 from .figures import (
+    GREEN,
+    RED,
+    YELLOW,
     Figures,
     Period,
     ProblemAtE,
@@ -36,6 +38,7 @@ from .figures import (
     rank_units,
     reporting_units,
     snapshot,
+    unit_lights,
 )
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
@@ -44,7 +47,6 @@ RATE_FORMAT = "0.0%"
 POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
 DATE_FORMAT = "yyyy-mm-dd"
 SHEETS = ("汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单")
-RED, YELLOW, GREEN = "红", "黄", "绿"
 
 _LIGHT_FILLS = {RED: "FFC7CE", YELLOW: "FFEB9C", GREEN: "C6EFCE"}
 
@@ -127,22 +129,6 @@ def _summary(wb: Workbook, title: str, f: Figures, before: Figures) -> None:
         _write_row(ws, FIRST_DATA_ROW + i, [label, value], left=(1,))
 
 
-def _lights(campaign: Campaign, snap: Snapshot, units: list[Unit], table: dict[int, Figures]) -> dict[int, str]:
-    """红: an overdue problem at E; 黄: none overdue, but one 整改中 due within the campaign's yellow window after E;
-    else 绿."""
-    working = campaign.deadline_mode == DeadlineMode.WORKING
-    limit = add_days(snap.period.end, campaign.yellow_window_days, working=working,
-                     overrides=overrides_map() if working else None)
-    soon = Snapshot(snap.campaign, snap.period, [
-        p for p in snap.problems
-        if p.state == ProblemStatus.IN_PROGRESS and p.deadline is not None and snap.period.end <= p.deadline <= limit
-    ])
-    due_soon = by_reporting_unit(soon, units)
-    return {
-        u.pk: RED if table[u.pk].overdue else YELLOW if due_soon[u.pk].total else GREEN for u in units
-    }
-
-
 def _units(wb: Workbook, title: str, campaign: Campaign, snap: Snapshot, before: Snapshot) -> None:
     headers = [("单位", 28), ("问题总数", 9), ("本月新增", 9), ("已销号", 9), ("待核查", 9), ("整改中", 9),
                ("长期坚持", 9), ("逾期", 8), ("整改率", 10), ("按期整改率", 11), ("环比", 14), ("排名", 7),
@@ -152,7 +138,7 @@ def _units(wb: Workbook, title: str, campaign: Campaign, snap: Snapshot, before:
     table = by_reporting_unit(snap, units)
     previous = by_reporting_unit(before, units)
     ranks = {r.unit_id: r.rank for r in rank_units(table)}
-    lights = _lights(campaign, snap, units, table)
+    lights = unit_lights(snap, units, table)
     for i, u in enumerate(units):
         f = table[u.pk]
         _write_row(ws, FIRST_DATA_ROW + i, [
