@@ -63,12 +63,14 @@ class Campaign(models.Model):
     monthly_report_day = models.PositiveSmallIntegerField("月调度日", default=25)
     # Reports
     report_unit_depth = models.PositiveSmallIntegerField(
-        "报表统计层级", default=1, help_text="报表中每一行统计单位所在的层级：1 为覆盖范围的直接下级（县直部门、乡镇街道）"
+        "报表统计层级", default=1,
+        help_text="报表中每一行统计单位所在的层级：1 为覆盖范围的直接下级（县直部门、乡镇街道）",
     )
     honour_list_size = models.PositiveSmallIntegerField("红榜名次数", default=5)
     black_list_size = models.PositiveSmallIntegerField("黑榜名次数", default=3)
     bulletin_agency = models.CharField(
-        "通报发文机关代字", max_length=20, default="作风办", help_text="季通报文号的机关代字，如“作风办〔2026〕5号”中的“作风办”"
+        "通报发文机关代字", max_length=20, default="作风办",
+        help_text="季通报文号的机关代字，如“作风办〔2026〕5号”中的“作风办”",
     )
     bulletin_requirements = models.TextField(
         "下步工作要求", blank=True, help_text="季通报“五、下步工作要求”的内容；每段一行"
