@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from campaigns.models import Campaign, DeadlineMode
@@ -308,6 +308,16 @@ def honour_and_black_lists(ranking: list[Ranked], *, top: int = 5, bottom: int =
     red = [r.unit_id for r in ranking if r.rank <= top]
     black = [r.unit_id for r in ranking if r.rank_from_bottom <= bottom and r.unit_id not in red]
     return red, black
+
+
+def closed_in_period(snap: Snapshot) -> dict[int, dt.datetime]:
+    """The problems 已销号 at E whose closing step (their last one to 已销号 by E) falls within the period."""
+    closed = [p.problem_id for p in snap.problems if p.state == S.CLOSED]
+    last = dict(
+        Transition.objects.filter(problem_id__in=closed, to_status=S.CLOSED, at__lte=snap.period.end_moment)
+        .values("problem_id").annotate(last=Max("at")).values_list("problem_id", "last")
+    )
+    return {pid: at for pid, at in last.items() if at >= snap.period.start_moment}
 
 
 # ---- 亮灯, 连续上黑榜 and the monthly trend ------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Max
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -23,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from campaigns.models import Campaign
 from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import excel_text
-from ledger.models import Problem, ProblemStatus, Transition
+from ledger.models import Problem, ProblemStatus
 from units.models import Unit
 
 from .figures import (
@@ -35,6 +34,7 @@ from .figures import (
     ProblemAtE,
     Snapshot,
     by_reporting_unit,
+    closed_in_period,
     rank_units,
     reporting_units,
     snapshot,
@@ -173,16 +173,6 @@ def _problem_list(wb: Workbook, name: str, title: str, items: list[ProblemAtE],
         _write_row(ws, FIRST_DATA_ROW + i, values, left=(2, 3))
 
 
-def _closed_in_period(snap: Snapshot) -> dict[int, dt.datetime]:
-    """The problems 已销号 at E whose closing transition (their last one by E) falls within the period."""
-    closed = [p.problem_id for p in snap.problems if p.state == ProblemStatus.CLOSED]
-    last = dict(
-        Transition.objects.filter(problem_id__in=closed, to_status=ProblemStatus.CLOSED, at__lte=snap.period.end_moment)
-        .values("problem_id").annotate(last=Max("at")).values_list("problem_id", "last")
-    )
-    return {pid: at for pid, at in last.items() if at >= snap.period.start_moment}
-
-
 def build_monthly_xlsx(campaign: Campaign, period: Period) -> bytes:
     """The campaign's 月调度 for the month `period`, as it stood at the month's end."""
     snap = snapshot(campaign, period)
@@ -199,7 +189,7 @@ def build_monthly_xlsx(campaign: Campaign, period: Period) -> bytes:
     overdue = sorted(by_number([p for p in snap.problems if p.overdue]), key=lambda p: -p.overdue_days)
     _problem_list(wb, "逾期问题清单", title, overdue, [("逾期天数", 10)], lambda p, _: [p.overdue_days])
 
-    closed_at = _closed_in_period(snap)
+    closed_at = closed_in_period(snap)
     closed = by_number([p for p in snap.problems if p.problem_id in closed_at])
 
     def closed_cells(p: ProblemAtE, _: Problem) -> list[Any]:

@@ -1,0 +1,302 @@
+"""Closure dashboards (the leader's 工作台, the office's whole jurisdiction), every number from `reports.figures`.
+
+    board = build_dashboard(user, campaign, as_of)
+    ids = drill_ids(user, Drill.parse("3:2026-11-30:overdue:unit:12"))
+
+A dashboard counts the campaign's problems as they stood at the end of `as_of` whose lead unit at that moment lies
+within the viewer's scope (and which the viewer may open today). Each number carries a `Drill`: the ledger list
+filtered by it shows exactly the problems the number counts, because both call `scoped_snapshot`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from campaigns.models import Campaign, Category, Source
+from ledger.models import Problem, ProblemStatus
+from units.models import Unit, scope_paths
+
+from .figures import (
+    GREEN,
+    RED,
+    YELLOW,
+    Figures,
+    Period,
+    ProblemAtE,
+    Snapshot,
+    TrendPoint,
+    closed_in_period,
+    due_soon,
+    lead_unit_paths,
+    monthly_trend,
+    rank_units,
+    reporting_unit_of,
+    reporting_units,
+    snapshot,
+    unit_lights,
+)
+
+S = ProblemStatus
+SLOWEST = 10
+
+# The figures a number may stand for, with their labels (the drill-down's banner says which).
+FIGURES: dict[str, str] = {
+    "total": "问题总数", "closed": "已销号", "pending_review": "待核查", "in_progress": "整改中",
+    "long_term": "长期坚持", "overdue": "逾期", "on_time": "按期销号", "due": "应完成", "new": "本期新增",
+    "red": "红灯", "yellow": "黄灯", "green": "绿灯", "listed": "挂牌督办", "closed_in_month": "当月销号",
+}
+DIMENSIONS = {"unit": "单位", "category": "类别", "source": "来源", "month": "月份"}
+
+
+@dataclass(frozen=True)
+class Drill:
+    """What one number counts: a figure of a campaign at the end of a day, optionally within one unit row,
+    category, source or month. Written into the ledger list's URL as `?drill=<campaign>:<day>:<figure>[:dim:key]`."""
+
+    campaign_id: int
+    as_of: dt.date
+    figure: str
+    dim: str = ""
+    key: str = ""
+
+    def __str__(self) -> str:
+        parts = [str(self.campaign_id), self.as_of.isoformat(), self.figure]
+        if self.dim:
+            parts += [self.dim, self.key]
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, raw: str) -> Drill:
+        parts = (raw or "").split(":")
+        error = ValidationError(f"筛选条件“{raw}”无效，请从工作台重新点击进入。")
+        if len(parts) not in (3, 5):
+            raise error
+        try:
+            campaign_id = int(parts[0])
+            as_of = dt.date.fromisoformat(parts[1])
+        except ValueError:
+            raise error from None
+        figure = parts[2]
+        dim, key = (parts[3], parts[4]) if len(parts) == 5 else ("", "")
+        if figure not in FIGURES or (dim and dim not in DIMENSIONS):
+            raise error
+        if dim == "month":
+            _month(key, error)
+        elif dim and not key.isdigit():
+            raise error
+        return cls(campaign_id, as_of, figure, dim, key)
+
+
+def _month(key: str, error: ValidationError) -> Period:
+    try:
+        year, month = (int(x) for x in key.split("-"))
+        return Period.month(year, month)
+    except ValueError:
+        raise error from None
+
+
+@dataclass
+class Row:
+    """One reporting unit of the dashboard's table."""
+
+    unit: Unit
+    figures: Figures
+    rank: int | None
+    light: str
+    drill_key: str
+
+
+@dataclass
+class Group:
+    """One category (top level of the catalogue) or one source."""
+
+    label: str
+    figures: Figures
+    drill_key: str
+
+
+@dataclass
+class Dashboard:
+    campaign: Campaign
+    as_of: dt.date
+    figures: Figures
+    lights: dict[str, int]
+    listed: int
+    rows: list[Row]
+    trend: list[TrendPoint]
+    categories: list[Group]
+    sources: list[Group]
+    slowest: list[Row] = field(default_factory=list)
+
+    def drill(self, figure: str, dim: str = "", key: str = "") -> str:
+        return str(Drill(self.campaign.pk, self.as_of, figure, dim, key))
+
+
+def period_for(as_of: dt.date) -> Period:
+    """The dashboard's period: the month of `as_of`, counted up to it (本期新增 is this month's)."""
+    return Period.month(as_of.year, as_of.month).until(as_of)
+
+
+def scoped_snapshot(user: Any, campaign: Campaign, period: Period) -> Snapshot:
+    """The campaign's counted problems at the period's end whose lead unit then lay within the user's scope and
+    which the user may open now: the population of every dashboard number and of its drill-down."""
+    snap = snapshot(campaign, period)
+    paths = scope_paths(user)
+    if paths is None:
+        return snap
+    unit_paths = lead_unit_paths(snap)
+    in_scope = [p.problem_id for p in snap.problems
+                if any(unit_paths.get(p.lead_unit_id or 0, "\0").startswith(s) for s in paths)]
+    visible = set(Problem.objects.visible_to(user).filter(pk__in=in_scope).values_list("pk", flat=True))
+    return snap.only(visible)
+
+
+def _listed_ids(snap: Snapshot) -> set[int]:
+    """挂牌督办 at E: counted, not 已销号, and listed on or before E (the mark as it is now)."""
+    open_ids = [p.problem_id for p in snap.problems if p.state != S.CLOSED]
+    return set(Problem.objects.filter(pk__in=open_ids, listed=True, listed_at__lte=snap.period.end_moment)
+               .values_list("pk", flat=True))
+
+
+def _category_roots(campaign: Campaign) -> tuple[dict[int, Category], dict[int, int]]:
+    """The catalogue's top-level categories, and each category's top-level ancestor."""
+    cats = list(Category.objects.filter(campaign=campaign).only("pk", "parent_id", "name", "code", "sort_order"))
+    parent = {c.pk: c.parent_id for c in cats}
+    roots = {c.pk: c for c in cats if c.parent_id is None}
+    top: dict[int, int] = {}
+    for c in cats:
+        node, seen = c.pk, set()
+        while parent.get(node) is not None and node not in seen:
+            seen.add(node)
+            node = parent[node]  # type: ignore[assignment]
+        top[c.pk] = node
+    return roots, top
+
+
+def _sources(snap: Snapshot) -> dict[int, int | None]:
+    return dict(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems])
+                .values_list("pk", "source_id"))
+
+
+def _rows(user: Any, snap: Snapshot) -> tuple[list[Row], dict[int, int]]:
+    units = reporting_units(snap.campaign)
+    unit_paths = lead_unit_paths(snap)
+    owner = reporting_unit_of(units, unit_paths)
+    table: dict[int, Figures] = {u.pk: Figures() for u in units}
+    for p in snap.problems:
+        row = owner.get(p.lead_unit_id or 0)
+        if row is not None:
+            table[row].add(p, snap.period.end)
+    paths = scope_paths(user)
+    if paths is not None:
+        # A viewer's rows: the reporting units holding their scope, or lying within it.
+        units = [u for u in units if table[u.pk].total
+                 or any(u.path.startswith(s) or s.startswith(u.path) for s in paths)]
+    lights = unit_lights(snap, units, table)
+    ranks = {r.unit_id: r.rank for r in rank_units({u.pk: table[u.pk] for u in units})}
+    rows = [Row(u, table[u.pk], ranks.get(u.pk), lights[u.pk], str(u.pk)) for u in units]
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.sort_order, r.unit.path))
+    return rows, owner
+
+
+def build_dashboard(user: Any, campaign: Campaign, as_of: dt.date | None = None) -> Dashboard:
+    """The dashboard of `campaign` as it stood at the end of `as_of` (today), within the user's scope."""
+    as_of = min(as_of or timezone.localdate(), timezone.localdate())
+    snap = scoped_snapshot(user, campaign, period_for(as_of))
+    figures = snap.figures()
+    soon = {p.problem_id for p in due_soon(snap)}
+    lights = {RED: 0, YELLOW: 0, GREEN: 0}
+    for p in snap.problems:
+        if p.state == S.IN_PROGRESS:
+            lights[_light(p, soon)] += 1
+    rows, _owner = _rows(user, snap)
+    ranked = [r for r in rows if r.rank is not None]
+    slowest = sorted(ranked, key=lambda r: (-(r.rank or 0), r.unit.sort_order, r.unit.path))[:SLOWEST]
+
+    roots, top = _category_roots(campaign)
+    by_category: dict[int | None, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        by_category[top.get(p.category_id or 0)].add(p, snap.period.end)
+    categories = [Group(roots[c].name, by_category[c], str(c))
+                  for c in sorted((c for c in by_category if c is not None),
+                                  key=lambda c: (roots[c].sort_order, roots[c].code))]
+    if None in by_category:
+        categories.append(Group("未分类", by_category[None], "0"))
+
+    source_of = _sources(snap)
+    by_source: dict[int | None, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        by_source[source_of.get(p.problem_id)].add(p, snap.period.end)
+    names = dict(Source.objects.filter(pk__in=[s for s in by_source if s]).values_list("pk", "name"))
+    sources = [Group(names[s], by_source[s], str(s)) for s in sorted((s for s in by_source if s), key=lambda s: names.get(s, ""))]
+    if None in by_source:
+        sources.append(Group("未填来源", by_source[None], "0"))
+
+    trend = monthly_trend(campaign, as_of, problem_ids=[p.problem_id for p in snap.problems]
+                          if scope_paths(user) is not None else None)
+    return Dashboard(campaign=campaign, as_of=as_of, figures=figures, lights=lights, listed=len(_listed_ids(snap)),
+                     rows=rows, trend=trend, categories=categories, sources=sources, slowest=slowest)
+
+
+def _light(p: ProblemAtE, soon: set[int]) -> str:
+    return RED if p.overdue else YELLOW if p.problem_id in soon else GREEN
+
+
+def _figure_matches(figure: str, p: ProblemAtE, end: dt.date, soon: set[int], listed: set[int],
+                    closed_now: set[int]) -> bool:
+    if figure in ("red", "yellow", "green"):
+        return p.state == S.IN_PROGRESS and _light(p, soon) == {"red": RED, "yellow": YELLOW, "green": GREEN}[figure]
+    if figure == "listed":
+        return p.problem_id in listed
+    if figure == "closed_in_month":
+        return p.problem_id in closed_now
+    one = Figures()
+    one.add(p, end)
+    return bool(getattr(one, figure))
+
+
+def drill_ids(user: Any, drill: Drill) -> tuple[str, list[int]]:
+    """The problems one dashboard number counts, and the banner saying what they are (a forged or out-of-scope
+    drill gives a ValidationError, or no problems)."""
+    campaign = Campaign.objects.visible_to(user).filter(pk=drill.campaign_id).first()
+    if campaign is None:
+        raise ValidationError("该专项行动不存在或无权查看。")
+    as_of = min(drill.as_of, timezone.localdate())
+    period = period_for(as_of)
+    if drill.dim == "month":
+        month = _month(drill.key, ValidationError("月份无效。"))
+        period = month.until(as_of)
+    snap = scoped_snapshot(user, campaign, period)
+    problems = snap.problems
+    label = [f"{campaign.name} · 截至{as_of.year}年{as_of.month}月{as_of.day}日"]
+    if drill.dim == "unit":
+        unit = Unit.objects.filter(pk=int(drill.key)).first()
+        owner = reporting_unit_of([unit] if unit else [], lead_unit_paths(snap))
+        problems = [p for p in problems if owner.get(p.lead_unit_id or 0) == int(drill.key)]
+        label.append(unit.name if unit else "（单位不存在）")
+    elif drill.dim == "category":
+        roots, top = _category_roots(campaign)
+        key = int(drill.key) or None
+        problems = [p for p in problems if top.get(p.category_id or 0) == key]
+        label.append(roots[key].name if key in roots else "未分类")
+    elif drill.dim == "source":
+        key = int(drill.key) or None
+        source_of = _sources(snap)
+        problems = [p for p in problems if source_of.get(p.problem_id) == key]
+        name = Source.objects.filter(pk=key).values_list("name", flat=True).first() if key else None
+        label.append(name or "未填来源")
+    elif drill.dim == "month":
+        label.append(f"{period.end.year}年{period.end.month}月")
+    soon = {p.problem_id for p in due_soon(snap)}
+    listed = _listed_ids(snap) if drill.figure == "listed" else set()
+    closed_now = set(closed_in_period(snap)) if drill.figure == "closed_in_month" else set()
+    ids = [p.problem_id for p in problems
+           if _figure_matches(drill.figure, p, snap.period.end, soon, listed, closed_now)]
+    label.append(FIGURES[drill.figure])
+    return " · ".join(label), ids
