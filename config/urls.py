@@ -13,5 +13,6 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("notifications/", include("notifications.urls")),
     path("supervision/", include("supervision.urls")),
+    path("reports/", include("reports.urls")),
     path("django-admin/", admin.site.urls),
 ]

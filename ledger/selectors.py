@@ -34,6 +34,7 @@ from core.audit import ChangeLine, change_lines, history_for
 from core.models import AuditEntry
 from units.models import Role, Unit
 
+from .drill import only_ids
 from .filters import OPEN
 from .lights import LightInfo, light_for, light_q, yellow_limit
 from .models import (
@@ -145,6 +146,8 @@ def _list_related(qs: QuerySet[Problem]) -> QuerySet[Problem]:
 
 def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[Problem]:
     """Apply every filter but the light one."""
+    if params.get("drill_ids") is not None:
+        qs = only_ids(qs, params["drill_ids"])
     if params.get("listed") in ("yes", "no"):
         qs = qs.filter(listed=params["listed"] == "yes")
     if params.get("campaign"):

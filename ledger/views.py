@@ -33,7 +33,7 @@ from core.audit import Action, audit_record, client_ip
 from units.http import parse_id, parse_ids, query_text, safe_next
 from units.models import Role
 
-from . import lookback, panels, selectors, services, workflow
+from . import drill, lookback, panels, selectors, services, workflow
 from .excel.exporter import export_ledger_xlsx
 from .filters import ProblemFilterForm
 from .forms import (
@@ -167,7 +167,15 @@ def _add_another(request: HttpRequest) -> bool:
 def _filter_form(request: HttpRequest) -> tuple[ProblemFilterForm, selectors.Lights, dict[str, Any]]:
     lights = selectors.Lights.for_all_campaigns()
     form = ProblemFilterForm(request.GET or None, user=request.user, campaigns=lights.campaigns)
-    return form, lights, form.params()
+    params = form.params()
+    if request.GET.get("drill"):
+        # A number clicked on a dashboard: the list narrows to exactly the problems it counts.
+        try:
+            params["drill_label"], params["drill_ids"] = drill.resolve(request.user, request.GET["drill"])
+        except ValidationError as exc:
+            params["drill_error"] = exc.messages[0]
+            params["drill_ids"] = []
+    return form, lights, params
 
 
 @login_required

@@ -11,3 +11,13 @@ class ReportsConfig(AppConfig):
         from core.jobs import register_runner
 
         register_runner("report_build", "生成报表", run="reports.services.run_report_build")
+
+        from ledger.drill import register
+
+        from .dashboard import resolve_drill
+
+        register(resolve_drill)
+
+        from notifications.digest import register_group
+
+        register_group("report_ready", "{n}份报表已生成", order=50)

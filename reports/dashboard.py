@@ -234,7 +234,8 @@ def build_dashboard(user: Any, campaign: Campaign, as_of: dt.date | None = None)
     for p in snap.problems:
         by_source[source_of.get(p.problem_id)].add(p, snap.period.end)
     names = dict(Source.objects.filter(pk__in=[s for s in by_source if s]).values_list("pk", "name"))
-    sources = [Group(names[s], by_source[s], str(s)) for s in sorted((s for s in by_source if s), key=lambda s: names.get(s, ""))]
+    picked = sorted((s for s in by_source if s), key=lambda s: names.get(s, ""))
+    sources = [Group(names[s], by_source[s], str(s)) for s in picked]
     if None in by_source:
         sources.append(Group("未填来源", by_source[None], "0"))
 
@@ -300,3 +301,8 @@ def drill_ids(user: Any, drill: Drill) -> tuple[str, list[int]]:
            if _figure_matches(drill.figure, p, snap.period.end, soon, listed, closed_now)]
     label.append(FIGURES[drill.figure])
     return " · ".join(label), ids
+
+
+def resolve_drill(user: Any, raw: str) -> tuple[str, list[int]]:
+    """The ledger list's resolver for `?drill=…` (registered by the app)."""
+    return drill_ids(user, Drill.parse(raw))

@@ -449,3 +449,41 @@ def monthly_trend(campaign: Campaign, until: dt.date, *, months: int = 12,
         settle(history)
     return [TrendPoint(f"{p.start.year:04d}-{p.start.month:02d}", p, new[i], closed[i], total[i], closed_total[i])
             for i, p in enumerate(periods)]
+
+
+# ---- escalation as it stood at E ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Supervised:
+    level: str  # 催办 / 督办 / 挂牌督办, or ""
+    orders: tuple[str, ...]  # 督办〔2026〕3号, issued on or before E (not withdrawn)
+
+
+def supervision_at(snap: Snapshot, ids: Iterable[int]) -> dict[int, Supervised]:
+    """Each problem's highest escalation level reached by E (the sweep's record, a 督办单's level or the 挂牌督办
+    mark made by then) and the 督办单 issued to it by E (two queries and the listing marks)."""
+    from notifications.models import Level
+    from supervision.models import Escalation, OrderLevel, OrderStatus, SupervisionOrder
+
+    ids = list(ids)
+    level: dict[int, int] = {}
+    for pid, lv in Escalation.objects.filter(problem_id__in=ids, reached_on__lte=snap.period.end).values_list(
+            "problem_id", "level"):
+        level[pid] = max(level.get(pid, 0), lv)
+    orders: dict[int, list[str]] = defaultdict(list)
+    for order in (SupervisionOrder.objects.filter(problem_id__in=ids, issued_at__lte=snap.period.end_moment)
+                  .exclude(status=OrderStatus.WITHDRAWN).order_by("year", "seq")):
+        orders[order.problem_id].append(order.number)
+        level[order.problem_id] = max(level.get(order.problem_id, 0), int(order.level))
+    for pid in Problem.objects.filter(pk__in=ids, listed=True, listed_at__lte=snap.period.end_moment).values_list(
+            "pk", flat=True):
+        level[pid] = max(level.get(pid, 0), int(OrderLevel.LISTED))
+    labels = {int(v): str(lbl) for v, lbl in Level.choices}
+    return {pid: Supervised(labels.get(level.get(pid, 0), "") if level.get(pid, 0) >= Level.URGE else "",
+                            tuple(orders.get(pid, ()))) for pid in ids}
+
+
+def listed_at(snap: Snapshot) -> set[int]:
+    """挂牌督办 at E: counted problems carrying the mark, set on or before E (the mark as it is now)."""
+    return set(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems], listed=True,
+                                      listed_at__lte=snap.period.end_moment).values_list("pk", flat=True))

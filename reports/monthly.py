@@ -2,15 +2,17 @@
 
     data = build_monthly_xlsx(campaign, Period.month(2022, 5))
 
-Sheets: 汇总, 各单位, 逾期问题清单, 本月销号清单, 挂牌督办清单; each with the title row, A4 landscape, its header row
-repeated on every printed page and page numbers in the footer. Numbers are written as numbers, rates as numbers
-with a percentage format ("—" for an empty population), and every text goes through `core.text.excel_text`.
+Sheets: 汇总, 各单位, 逾期问题清单, 本月销号清单, 挂牌督办清单, 按类别, 按来源; each with the title row, A4
+landscape, its header row repeated on every printed page and page numbers in the footer. Numbers are written as
+numbers, rates as numbers with a percentage format ("—" for an empty population), and every text goes through
+`core.text.excel_text`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Category
 from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import excel_text
 from ledger.models import Problem, ProblemStatus
@@ -33,11 +35,15 @@ from .figures import (
     Period,
     ProblemAtE,
     Snapshot,
+    black_list_streaks,
     by_reporting_unit,
     closed_in_period,
+    honour_and_black_lists,
+    listed_at,
     rank_units,
     reporting_units,
     snapshot,
+    supervision_at,
     unit_lights,
 )
 
@@ -46,7 +52,7 @@ DASH = "—"
 RATE_FORMAT = "0.0%"
 POINTS_FORMAT = '+0.0"个百分点";-0.0"个百分点";0.0"个百分点"'
 DATE_FORMAT = "yyyy-mm-dd"
-SHEETS = ("汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单")
+SHEETS = ("汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单", "按类别", "按来源")
 
 _LIGHT_FILLS = {RED: "FFC7CE", YELLOW: "FFEB9C", GREEN: "C6EFCE"}
 
@@ -115,7 +121,7 @@ def _counts(f: Figures) -> list[Any]:
     return [f.total, f.new, f.closed, f.pending_review, f.in_progress, f.long_term, f.overdue]
 
 
-def _summary(wb: Workbook, title: str, f: Figures, before: Figures) -> None:
+def _summary(wb: Workbook, title: str, f: Figures, before: Figures, *, notes: str = "") -> None:
     ws = _sheet(wb, "汇总", title, [("指标", 24), ("数值", 24)], first=True)
     rows: list[tuple[str, Any]] = list(zip(
         ("问题总数", "本月新增", "已销号", "待核查", "整改中", "长期坚持", "逾期"), _counts(f), strict=True))
@@ -127,23 +133,33 @@ def _summary(wb: Workbook, title: str, f: Figures, before: Figures) -> None:
     ]
     for i, (label, value) in enumerate(rows):
         _write_row(ws, FIRST_DATA_ROW + i, [label, value], left=(1,))
+    if notes:
+        row = FIRST_DATA_ROW + len(rows) + 1
+        cell = ws.cell(row=row, column=1, value=excel_text(f"说明：{notes}"))
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 48
 
 
 def _units(wb: Workbook, title: str, campaign: Campaign, snap: Snapshot, before: Snapshot) -> None:
     headers = [("单位", 28), ("问题总数", 9), ("本月新增", 9), ("已销号", 9), ("待核查", 9), ("整改中", 9),
                ("长期坚持", 9), ("逾期", 8), ("整改率", 10), ("按期整改率", 11), ("环比", 14), ("排名", 7),
-               ("亮灯", 7)]
+               ("亮灯", 7), ("连续上黑榜", 11)]
     ws = _sheet(wb, "各单位", title, headers, first=False)
     units = reporting_units(campaign)
     table = by_reporting_unit(snap, units)
     previous = by_reporting_unit(before, units)
-    ranks = {r.unit_id: r.rank for r in rank_units(table)}
+    ranking = rank_units(table)
+    ranks = {r.unit_id: r.rank for r in ranking}
     lights = unit_lights(snap, units, table)
+    black = honour_and_black_lists(ranking, top=campaign.honour_list_size, bottom=campaign.black_list_size)[1]
+    streaks = black_list_streaks(campaign, snap.period, "monthly", units, current=black)
     for i, u in enumerate(units):
         f = table[u.pk]
         _write_row(ws, FIRST_DATA_ROW + i, [
             u.name, *_counts(f), _rate(f.closure_rate), _rate(f.on_time_rate),
             _change(f.closure_rate, previous[u.pk].closure_rate), ranks.get(u.pk, DASH), lights[u.pk],
+            f"{streaks[u.pk]}期" if streaks[u.pk] else "",
         ], left=(1,))
 
 
@@ -173,13 +189,54 @@ def _problem_list(wb: Workbook, name: str, title: str, items: list[ProblemAtE],
         _write_row(ws, FIRST_DATA_ROW + i, values, left=(2, 3))
 
 
-def build_monthly_xlsx(campaign: Campaign, period: Period) -> bytes:
-    """The campaign's 月调度 for the month `period`, as it stood at the month's end."""
+GROUP_HEADERS = [("问题总数", 9), ("已销号", 9), ("待核查", 9), ("整改中", 9), ("逾期", 8), ("整改率", 10),
+                 ("按期整改率", 11)]
+
+
+def _by_category(snap: Snapshot) -> list[tuple[str, Figures]]:
+    """By the catalogue's top level (方面), as the categories stood at E."""
+    cats = list(Category.objects.filter(campaign=snap.campaign).only("pk", "parent_id", "name", "code", "sort_order"))
+    parent = {c.pk: c.parent_id for c in cats}
+    top: dict[int, int] = {}
+    for c in cats:
+        node, hops = c.pk, 0
+        while parent.get(node) is not None and hops < 50:
+            node, hops = parent[node], hops + 1  # type: ignore[assignment]
+        top[c.pk] = node
+    table: dict[int | None, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        table[top.get(p.category_id or 0)].add(p, snap.period.end)
+    roots = sorted((c for c in cats if c.parent_id is None and c.pk in table), key=lambda c: (c.sort_order, c.code))
+    out = [(c.name, table[c.pk]) for c in roots]
+    if None in table:
+        out.append(("未分类", table[None]))
+    return out
+
+
+def _by_source(snap: Snapshot) -> list[tuple[str, Figures]]:
+    source_of = dict(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems])
+                     .values_list("pk", "source__name"))
+    table: dict[str, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        table[source_of.get(p.problem_id) or "未填来源"].add(p, snap.period.end)
+    return sorted(table.items(), key=lambda kv: (kv[0] == "未填来源", -kv[1].total, kv[0]))
+
+
+def _groups(wb: Workbook, name: str, label: str, title: str, rows: list[tuple[str, Figures]]) -> None:
+    ws = _sheet(wb, name, title, [(label, 36), *GROUP_HEADERS], first=False)
+    for i, (text, f) in enumerate(rows):
+        _write_row(ws, FIRST_DATA_ROW + i, [text, f.total, f.closed, f.pending_review, f.in_progress, f.overdue,
+                                            _rate(f.closure_rate), _rate(f.on_time_rate)], left=(1,))
+
+
+def build_monthly_xlsx(campaign: Campaign, period: Period, *, notes: str = "") -> bytes:
+    """The campaign's 月调度 for the month `period`, as it stood at the period's end (a period counted up to an
+    as-of day ends there); `notes` is printed under the 汇总 (e.g. problems imported after the period)."""
     snap = snapshot(campaign, period)
     before = snapshot(campaign, period.previous_month())
     title = monthly_title(campaign, period)
     wb = Workbook()
-    _summary(wb, title, snap.figures(), before.figures())
+    _summary(wb, title, snap.figures(), before.figures(), notes=notes)
     _units(wb, title, campaign, snap, before)
 
     def by_number(items: list[ProblemAtE]) -> list[ProblemAtE]:
@@ -187,7 +244,14 @@ def build_monthly_xlsx(campaign: Campaign, period: Period) -> bytes:
         return sorted(items, key=lambda p: numbers[p.problem_id])
 
     overdue = sorted(by_number([p for p in snap.problems if p.overdue]), key=lambda p: -p.overdue_days)
-    _problem_list(wb, "逾期问题清单", title, overdue, [("逾期天数", 10)], lambda p, _: [p.overdue_days])
+    supervised = supervision_at(snap, [p.problem_id for p in overdue])
+
+    def overdue_cells(p: ProblemAtE, _: Problem) -> list[Any]:
+        s = supervised[p.problem_id]
+        return [p.overdue_days, s.level, "、".join(s.orders)]
+
+    _problem_list(wb, "逾期问题清单", title, overdue, [("逾期天数", 10), ("督办级别", 10), ("督办单", 22)],
+                  overdue_cells)
 
     closed_at = closed_in_period(snap)
     closed = by_number([p for p in snap.problems if p.problem_id in closed_at])
@@ -197,16 +261,16 @@ def build_monthly_xlsx(campaign: Campaign, period: Period) -> bytes:
 
     _problem_list(wb, "本月销号清单", title, closed, [("销号日期", 12)], closed_cells)
 
-    # The 挂牌督办 mark is not historicized: this lists the counted problems that carry it now, whenever built.
-    listed_ids = set(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems], listed=True)
-                     .values_list("pk", flat=True))
-    listed = by_number([p for p in snap.problems if p.problem_id in listed_ids])
+    # The 挂牌督办 mark is read as it is now, set on or before E (taking it off later drops it from rebuilds).
+    listed = by_number([p for p in snap.problems if p.problem_id in listed_at(snap)])
 
     def listed_cells(p: ProblemAtE, problem: Problem) -> list[Any]:
         at = problem.listed_at.astimezone(period.end_moment.tzinfo).date() if problem.listed_at else ""
         return [ProblemStatus(p.state).label, at, problem.listed_reason]
 
     _problem_list(wb, "挂牌督办清单", title, listed, [("状态", 9), ("挂牌日期", 12), ("挂牌说明", 30)], listed_cells)
+    _groups(wb, "按类别", "问题类别", title, _by_category(snap))
+    _groups(wb, "按来源", "问题来源", title, _by_source(snap))
 
     out = io.BytesIO()
     wb.save(out)

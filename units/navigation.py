@@ -23,6 +23,8 @@ MENU: tuple[NavItem, ...] = (
     NavItem("问题台账", "ledger:problem_list", "journal-text", (Role.OFFICE, Role.LEADER, Role.ADMIN)),
     NavItem("待核查", "ledger:review_queue", "clipboard-check", (Role.OFFICE,)),
     NavItem("本单位待办", "ledger:my_tasks", "list-check", (Role.LIAISON,)),
+    NavItem("统计分析", "reports:dashboard", "bar-chart-line", (Role.OFFICE, Role.LEADER, Role.ADMIN)),
+    NavItem("报表", "reports:run_list", "file-earmark-bar-graph", (Role.OFFICE, Role.LEADER, Role.ADMIN)),
     NavItem("督办单台账", "supervision:order_list", "megaphone", (Role.OFFICE,)),
     NavItem("每日巡查", "supervision:sweep_list", "alarm", (Role.OFFICE,)),
     NavItem("回头看", "ledger:lookback_list", "arrow-counterclockwise", (Role.OFFICE,)),

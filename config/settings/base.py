@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "units.context_processors.navigation",
                 "notifications.context_processors.bell",
+                "core.csp.nonce",
             ],
         },
     }
@@ -242,11 +244,20 @@ DOC_FONT_HEADING = env("DOC_FONT_HEADING", default="黑体")
 DOC_FONT_KAI = env("DOC_FONT_KAI", default="楷体_GB2312")
 DOC_FONT_PAGE_NUMBER = env("DOC_FONT_PAGE_NUMBER", default="宋体")
 
+# Reports: 月调度 on the campaign's day, 季通报 on the first working day after a quarter, 周报 on Monday mornings
+# (Asia/Shanghai), each built once per period at REPORT_TIME.
+REPORT_TIME = env("REPORT_TIME", default="07:30")
+_report_hour, _report_minute = (int(x) for x in REPORT_TIME.split(":"))
+
 CELERY_BEAT_SCHEDULE = {
     "core.reap_jobs": {"task": "core.tasks.reap_jobs", "schedule": 60.0},
     "supervision.daily_sweep": {
         "task": "supervision.tasks.daily_sweep",
         "schedule": crontab(hour=_sweep_hour, minute=_sweep_minute),
+    },
+    "reports.scheduled_builds": {
+        "task": "reports.tasks.scheduled_builds",
+        "schedule": crontab(hour=_report_hour, minute=_report_minute),
     },
     # Retries, robots' rate limits and deliveries whose sender died are looked after every minute.
     "notifications.send_pending": {"task": "notifications.tasks.send_pending", "schedule": 60.0},

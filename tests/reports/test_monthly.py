@@ -15,11 +15,11 @@ from ledger import workflow
 from ledger.workflow import WorkflowError
 from reports.models import ReportKind, ReportRun, ReportStatus
 from reports.services import report_build
-from tests.reports.test_figures import timeline  # noqa: F401
+from tests.reports.test_figures import on, timeline  # noqa: F401
 
 TITLE = "{name}2022年5月作风问题整改月调度表（截至2022年5月31日）"
 UNIT_HEADERS = ["单位", "问题总数", "本月新增", "已销号", "待核查", "整改中", "长期坚持", "逾期", "整改率",
-                "按期整改率", "环比", "排名", "亮灯"]
+                "按期整改率", "环比", "排名", "亮灯", "连续上黑榜"]
 
 
 def build(campaign, by, period="2022-05"):
@@ -47,7 +47,7 @@ def test_may_workbook(timeline, people):  # noqa: F811
         ReportStatus.READY, 1, "2022-05", "2022-05-01", "2022-05-31")
     assert run.job is not None and run.job.status == Job.Status.DONE and run.job.result_file
     wb = workbook(run)
-    assert wb.sheetnames == ["汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单"]
+    assert wb.sheetnames == ["汇总", "各单位", "逾期问题清单", "本月销号清单", "挂牌督办清单", "按类别", "按来源"]
     for ws in wb.worksheets:
         assert ws["A1"].value == TITLE.format(name=campaign.name)
         assert ws.page_setup.orientation == "landscape"
@@ -76,9 +76,10 @@ def test_may_workbook(timeline, people):  # noqa: F811
     assert table["城关街道"][8:13] == ["—", "—", "—", "—", "绿"]
 
     overdue = values(wb["逾期问题清单"])
-    assert overdue[1] == ["编号", "问题概述", "牵头单位", "整改时限", "逾期天数"]
+    assert overdue[1] == ["编号", "问题概述", "牵头单位", "整改时限", "逾期天数", "督办级别", "督办单"]
     [row] = overdue[2:]
     assert (row[1], row[2], row[3].date().isoformat(), row[4]) == ("P2 五月逾期", "县教育体育局", "2022-05-20", 11)
+    assert (row[5], row[6]) == (None, None)  # never escalated nor ordered by May 31
     assert values(wb["本月销号清单"])[2:] == []  # P1 and P8 were closed in April
     assert values(wb["挂牌督办清单"])[2:] == []
 
@@ -86,9 +87,15 @@ def test_may_workbook(timeline, people):  # noqa: F811
 def test_a_listed_problem_is_on_the_list(timeline, people):  # noqa: F811
     campaign, _ = timeline
     p2 = campaign.problems.get(summary="P2 五月逾期")
-    workflow.set_listed(problem=p2, by=people.office, listed=True, reason="逾期未整改")
-    rows = values(workbook(build(campaign, people.office))["挂牌督办清单"])[2:]
+    with on(5, 25):
+        workflow.set_listed(problem=p2, by=people.office, listed=True, reason="逾期未整改")
+    wb = workbook(build(campaign, people.office))
+    rows = values(wb["挂牌督办清单"])[2:]
     assert [(r[0], r[1], r[4], r[6]) for r in rows] == [(p2.number, "P2 五月逾期", "整改中", "逾期未整改")]
+    [overdue] = values(wb["逾期问题清单"])[2:]
+    assert overdue[5] == "挂牌督办"
+    # Listed in May, it is not on April's list.
+    assert values(workbook(build(campaign, people.office, "2022-04"))["挂牌督办清单"])[2:] == []
 
 
 def test_closed_this_month(timeline, people):  # noqa: F811
@@ -133,7 +140,7 @@ def nothing_written():
             content_type__model="reportrun").count())
 
 
-@pytest.mark.parametrize("period", ["2022-5", "2022-13", "五月", "2999-01"])
+@pytest.mark.parametrize("period", ["2022-00", "2022-13", "五月", "2022Q2", "2999-01"])
 def test_a_bad_period_is_refused(timeline, people, period):  # noqa: F811
     campaign, _ = timeline
     with pytest.raises(ValidationError):
@@ -149,11 +156,22 @@ def test_a_liaison_may_not_build(timeline, people):  # noqa: F811
     assert nothing_written() == (0, 0, 0)
 
 
-def test_other_kinds_are_not_supported_yet(timeline, people):  # noqa: F811
+@pytest.mark.parametrize("kind, label, message", [
+    (ReportKind.QUARTERLY, "2022-06", "2026Q3"),
+    (ReportKind.WEEKLY, "2022Q2", "2026-W48"),
+    (ReportKind.WEEKLY, "2022-W54", "格式不正确"),
+    ("yearly", "2022", "不支持的报表类型"),
+])
+def test_a_label_of_another_kind_is_refused_with_the_right_form(timeline, people, kind, label, message):  # noqa: F811
     campaign, _ = timeline
-    with pytest.raises(ValidationError, match="暂不支持"):
-        report_build(campaign=campaign, kind=ReportKind.QUARTERLY, period_label="2022-06", by=people.office)
+    with pytest.raises(ValidationError, match=message):
+        report_build(campaign=campaign, kind=kind, period_label=label, by=people.office)
     assert nothing_written() == (0, 0, 0)
+
+
+def test_a_short_month_is_read_as_the_month(timeline, people):  # noqa: F811
+    campaign, _ = timeline
+    assert build(campaign, people.office, "2022-5").period_label == "2022-05"
 
 
 @pytest.mark.parametrize("window, light", [(30, "黄"), (29, "绿")])
