@@ -80,7 +80,7 @@ def run_build(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/run_list.html", {
         "page_obj": Paginator(qs, PAGE_SIZE).get_page(1), "form": form, "kinds": ReportKind.choices,
         "campaigns": selectors.campaigns_for(request.user), "kind": "", "campaign_id": "",
-    }, status=400)
+    })
 
 
 def _run(request: HttpRequest, pk: int) -> ReportRun:

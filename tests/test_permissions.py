@@ -55,6 +55,8 @@ from ledger.excel import LEDGER_KIND
 from ledger.models import Accountability, AccountabilityForm, Evidence, LookbackCheck, Measure, MeasureStatus, Problem
 from notifications import crypto
 from notifications.models import Delivery, Notification, Robot
+from reports.models import ReportKind, ReportRun, ReportStatus
+from reports.services import report_build
 from supervision.models import OrderLevel, SupervisionOrder
 from supervision.orders import order_issue
 from tests.conftest import County, People
@@ -139,6 +141,10 @@ class World:
     robot: Robot | None = None
     notice: Notification | None = None
     delivery: Delivery | None = None
+    # A built 月调度 of the campaign, and one of another campaign whose jurisdiction is 县教育体育局 only (the
+    # leader, of 县财政局 and 城关街道, is outside it).
+    report: ReportRun | None = None
+    foreign_report: ReportRun | None = None
 
 
 def _build_county() -> County:
@@ -255,8 +261,17 @@ def build_world() -> World:
                                          items=[{"text": "通知", "url": "/ledger/", "level": 0}])
     delivery = Delivery.objects.create(key="perm-sent", channel="email", recipient=people.liaison, batch="b",
                                        subject="已发送的消息", body="正文", status="sent")
+    campaign.jurisdiction.set([county.root])
+    earlier.jurisdiction.set([county.education])
+    month = f"{TODAY.year:04d}-{TODAY.month:02d}"
+    report = report_build(campaign=campaign, kind=ReportKind.MONTHLY, period_label=month, by=people.office,
+                          inline=True)
+    foreign_report = report_build(campaign=earlier, kind=ReportKind.MONTHLY, period_label=month, by=people.office,
+                                  inline=True)
+    assert report.status == foreign_report.status == ReportStatus.READY
     return World(county, people, gone, campaign, category, foreign_category, override, ledger_job, roster_job,
-                 users_job, subjects, robot=robot, notice=notice, delivery=delivery)
+                 users_job, subjects, robot=robot, notice=notice, delivery=delivery, report=report,
+                 foreign_report=foreign_report)
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +296,7 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the project's own tables (read with plain SQL: this runs twice for every refused request)."""
     tables = {}
     with connection.cursor() as cursor:
-        for label in ("core", "units", "notifications", "campaigns", "ledger", "supervision"):
+        for label in ("core", "units", "notifications", "campaigns", "ledger", "supervision", "reports"):
             for model in apps.get_app_config(label).get_models(include_auto_created=True):
                 table = connection.ops.quote_name(model._meta.db_table)
                 pk = connection.ops.quote_name(model._meta.pk.column)
@@ -437,6 +452,28 @@ def order(w: World, s: Subject) -> list[Any]:
 def record(w: World, s: Subject) -> list[Any]:
     assert s.record is not None
     return [s.record.pk]
+
+
+def report(w: World, s: Subject) -> list[Any]:
+    assert w.report is not None
+    return [w.report.pk]
+
+
+def foreign_report(w: World, s: Subject) -> list[Any]:
+    assert w.foreign_report is not None
+    return [w.foreign_report.pk]
+
+
+def report_file(w: World, s: Subject) -> list[Any]:
+    return [*report(w, s), "file"]
+
+
+def foreign_report_file(w: World, s: Subject) -> list[Any]:
+    return [*foreign_report(w, s), "file"]
+
+
+def dashboard_table(w: World, s: Subject) -> list[Any]:
+    return ["units"]
 
 
 def robot(w: World, s: Subject) -> list[Any]:
@@ -632,6 +669,18 @@ RULES: dict[str, Rule] = {
         args=check, get=each(403, **HIDDEN, office=OK), post=each(403, **HIDDEN, office=FORM),
         outside=OUT_OF_SCOPE,
     ),
+    # ---- reports and the dashboard: the office, admins and leaders; a leader only within their scope
+    "reports:run_list": Rule(get=each(403, leader=OK, office=OK, admin=OK), post=NOT_POST),
+    "reports:run_build": Rule(get=NOT_GET, post=managers(FORM)),
+    "reports:run_detail": Rule(args=report, get=each(403, leader=OK, office=OK, admin=OK), post=NOT_POST,
+                               outside={"leader": 404}, outside_args=foreign_report),
+    "reports:run_download": Rule(args=report_file, get=each(403, leader=FILE, office=FILE, admin=FILE),
+                                 post=NOT_POST, outside={"leader": 404}, outside_args=foreign_report_file),
+    "reports:run_upload_final": Rule(args=report, get=NOT_GET, post=managers(REDIRECT),
+                                     outside={"leader": 404}, outside_args=foreign_report),
+    "reports:dashboard": Rule(get=each(403, leader=OK, office=OK, admin=OK), post=NOT_POST),
+    "reports:dashboard_export": Rule(args=dashboard_table, get=each(403, leader=FILE, office=FILE, admin=FILE),
+                                     post=NOT_POST),
     # ---- the ledger import: entering problems is the office's (docs/ledger-import.md), not the admin's
     "ledger:import_start": Rule(get=office_only(OK), post=office_only(FORM)),
     "ledger:import_template": Rule(get=office_only(FILE), post=NOT_POST),
