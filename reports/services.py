@@ -251,13 +251,14 @@ def run_report_build(job: Any, *, progress: Any = None, run_id: int, **_: Any) -
 
 
 def _tell_ready(run: ReportRun) -> None:
-    """The office at once (in-app), the leaders in their next digest; once per run."""
+    """The office and the leaders: in the notification centre at once, on their other channels in the next
+    digest ("您有1份报表已生成"); once per run."""
     title = f"{run.campaign.name}{period_text(run)}{run.get_kind_display()}已生成（第{run.version}版）"
     url = reverse("reports:run_detail", args=[run.pk])
-    office = User.objects.with_role(Role.OFFICE).filter(is_active=True)
-    notify(ref=f"report:{run.pk}", title=title, url=url, recipients=list(office))
-    leaders = User.objects.with_role(Role.LEADER).filter(is_active=True)
-    notify(ref=f"report:{run.pk}", title=title, url=url, recipients=list(leaders), group="report_ready")
+    people = User.objects.filter(is_active=True).filter(pk__in=[
+        *User.objects.with_role(Role.OFFICE).values_list("pk", flat=True),
+        *User.objects.with_role(Role.LEADER).values_list("pk", flat=True)])
+    notify(ref=f"report:{run.pk}", title=title, url=url, recipients=list(people), group="report_ready")
 
 
 # ---- the signed final -------------------------------------------------------------------------------------------
