@@ -152,3 +152,40 @@ def test_a_leader_sees_built_runs_only(timeline, people, client):  # noqa: F811
     assert f'data-run="{ready.pk}"' in page and f'data-run="{failed.pk}"' not in page
     assert client.get(reverse("reports:run_detail", args=[failed.pk])).status_code == 404
     assert 'data-testid="build-form"' not in page
+
+
+def test_the_command_builds_each_kind(timeline, capsys):  # noqa: F811
+    from django.core.management import call_command
+
+    campaign, _ = timeline
+    call_command("build_report", "--campaign", campaign.code, "--kind", "quarterly", "--period", "2022Q2")
+    call_command("build_report", "--campaign", campaign.code, "--kind", "weekly", "--period", "2022-W21")
+    call_command("build_report", "--campaign", campaign.code, "--period", "2022-05", "--as-of", "2022-05-10")
+    out = capsys.readouterr().out.splitlines()
+    quarterly, weekly, monthly = ReportRun.objects.order_by("pk")
+    assert out[0] == quarterly.file.path and out[0].endswith(".docx") and out[1] == quarterly.attachment.path
+    assert out[2].endswith("问题总数 6，已销号 2，整改率 33.3%")
+    assert weekly.file.path.endswith(".xlsx") and weekly.status == ReportStatus.READY
+    assert (weekly.period_start, weekly.period_end) == (dt.date(2022, 5, 23), dt.date(2022, 5, 29))
+    assert monthly.counted_until == dt.date(2022, 5, 10)
+
+
+def test_the_weekly_workbook(timeline, people):  # noqa: F811
+    import io
+
+    from openpyxl import load_workbook
+
+    campaign, _ = timeline
+    run = report_build(campaign=campaign, kind=ReportKind.WEEKLY, period_label="2022-W21", by=people.office,
+                       inline=True)
+    with run.file.open("rb") as fh:
+        wb = load_workbook(io.BytesIO(fh.read()))
+    assert wb.sheetnames == ["本周概况", "各单位", "逾期问题", "下周到期"]
+    summary = {row[0]: row[1:] for row in wb["本周概况"].iter_rows(min_row=3, values_only=True)}
+    # Week 21 (May 23–29): P4 applied on the 24th; P2 overdue since the 20th; nothing assigned or closed in
+    # either week (P5, P2 and P4 were assigned on 5/2, 5/5 and 5/11).
+    assert summary["问题总数"] == (6, 6) and summary["本周新增"] == (0, 0) and summary["本周销号"] == (0, 0)
+    assert summary["待核查"] == (1, 0) and summary["逾期"] == (1, 1)
+    # Due in the seven days after the 29th: P5 (5/31), still 整改中 then (voided on the 30th); P3 is due 6/30.
+    coming = list(wb["下周到期"].iter_rows(min_row=3, values_only=True))
+    assert [(r[1], r[4]) for r in coming] == [("P5 作废", 2)]
