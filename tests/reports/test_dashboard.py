@@ -8,7 +8,9 @@ import re
 from html import unescape
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from reports.dashboard import Drill, build_dashboard, drill_ids
@@ -16,6 +18,7 @@ from reports.figures import Period, snapshot
 from tests.reports.test_figures import on, timeline  # noqa: F401
 
 MAY_31 = "2022-05-31"
+TZ = timezone.get_current_timezone()
 LINK = re.compile(r'<a[^>]*href="(?P<href>[^"]*drill=[^"]*)"[^>]*data-(?:tile|drill|light)="(?P<what>[^"]+)"'
                   r'(?:[^>]*data-value="(?P<value>\d+)")?', re.S)
 
@@ -139,3 +142,16 @@ def test_a_period_counted_up_to_a_day(timeline, people):  # noqa: F811
     f = snapshot(campaign, may.until(dt.date(2022, 5, 10))).figures()
     # P4 is assigned on 5/11 and P5 voided on 5/30: on the 10th P5 is still 整改中, P4 not yet counted.
     assert (f.total, f.in_progress, f.pending_review, f.overdue) == (5, 3, 0, 0)
+
+
+def test_a_leaders_home_shows_their_dashboard_and_its_numbers_open_their_problems(timeline, people, client):  # noqa: F811
+    campaign, _ = timeline
+    client.force_login(people.leader)
+    with time_machine.travel(dt.datetime(2022, 5, 31, 18, tzinfo=TZ), tick=False):
+        html = client.get(reverse("home")).content.decode()
+        found = [(w, h, int(v)) for w, h, v in links(html) if v is not None]
+        assert 'data-testid="home-dashboard"' in html and found
+        for what, href, value in found:
+            assert listed_count(client, href)[0] == value, what
+    client.force_login(people.office)
+    assert 'data-testid="home-dashboard"' not in client.get(reverse("home")).content.decode()
