@@ -81,9 +81,10 @@ def _check_campaign_refs(campaign: Campaign, values: dict[str, Any]) -> None:
 @transaction.atomic
 def problem_create(
     *, campaign: Campaign, by: Any, summary: str, co_units: Iterable[Unit] = (), imported: bool = False,
-    ip: str | None = None, note: str = "", **values: Any,
+    ip: str | None = None, note: str = "", at: dt.datetime | None = None, **values: Any,
 ) -> Problem:
-    """录入 a draft; `imported` for a problem from a ledger file, whose state `workflow.import_new` sets next."""
+    """录入 a draft; `imported` for a problem from a ledger file, whose state `workflow.import_new` sets next.
+    `at` is the moment it was entered (now unless given)."""
     if not workflow.is_office(by):
         raise workflow.WorkflowError("只有作风办可以录入问题。", workflow.ROLE)
     unknown = set(values) - set(PROBLEM_FIELDS)
@@ -95,12 +96,15 @@ def problem_create(
     problem = Problem(campaign=campaign, seq=seq, number=number, summary=summary.strip(), created_by=by, **values)
     problem.full_clean(exclude=["created_by"])
     problem.save()
+    if at is not None:
+        Problem.objects.filter(pk=problem.pk).update(created_at=at)
+        problem.created_at = at
     record_facts(problem, at=problem.created_at)
     problem.co_units.set(list(co_units))
     if imported:
         workflow.require(workflow.A.IMPORT, by, problem)  # its first transition is `workflow.import_new`'s
     else:
-        workflow.record_creation(problem=problem, by=by, ip=ip)
+        workflow.record_creation(problem=problem, by=by, ip=ip, at=at)
     audit_record(action=Action.IMPORT if imported else Action.CREATE, actor=by, obj=problem, ip=ip, note=note,
                  changes={"number": number, "summary": problem.summary})
     return problem
@@ -147,7 +151,9 @@ def problem_update(
 def measure_create(
     *, problem: Problem, by: Any, content: str, unit: Unit, responsible_person: str = "",
     deadline: dt.date | None = None, is_long_term: bool = False, ip: str | None = None, note: str = "",
+    at: dt.datetime | None = None,
 ) -> Measure:
+    """A measure of a problem; `at` is the moment it was entered (now unless given)."""
     problem = Problem.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=problem.pk)
     workflow.require(workflow.MEASURES, by, problem)
     content = (content or "").strip()
@@ -161,6 +167,9 @@ def measure_create(
         problem=problem, seq=seq, content=content, unit=unit, responsible_person=responsible_person.strip(),
         deadline=deadline, is_long_term=is_long_term,
     )
+    if at is not None:
+        Measure.objects.filter(pk=m.pk).update(created_at=at)
+        m.created_at = at
     workflow.touch(problem.pk)
     audit_record(action=Action.CREATE, actor=by, obj=m, ip=ip, note=note,
                  changes={"problem": problem.number, "content": content[:100], "unit": str(unit)})
@@ -204,9 +213,10 @@ def validate_evidence_file(f: UploadedFile) -> None:
 @transaction.atomic
 def progress_add(
     *, measure: Measure, by: Any, text: str, on: dt.date | None = None, files: Sequence[UploadedFile] = (),
-    mark_status: str | None = None, ip: str | None = None, note: str = "",
+    mark_status: str | None = None, ip: str | None = None, note: str = "", at: dt.datetime | None = None,
 ) -> ProgressEntry:
-    """A dated progress entry on a measure, with evidence files; optionally moves the measure's status."""
+    """A dated progress entry on a measure, with evidence files; optionally moves the measure's status. `at` is
+    the moment it was reported (now unless given): the entry is dated on or before that day."""
     workflow.lock_problem_of(measure)
     measure = Measure.objects.select_related("problem__lead_unit", "problem__campaign", "unit").get(pk=measure.pk)
     workflow.require(workflow.PROGRESS, by, measure.problem, measure=measure)
@@ -214,9 +224,10 @@ def progress_add(
     if not text:
         raise ValidationError({"text": "请填写整改进展。"})
     check_texts(ProgressEntry, {"text": text})
-    on = on or timezone.localdate()
-    if on > timezone.localdate():
-        raise ValidationError({"on": "进展日期不能晚于今天。"})
+    reported_on = timezone.localdate(at)
+    on = on or reported_on
+    if on > reported_on:
+        raise ValidationError({"on": "进展日期不能晚于今天。" if at is None else "进展日期不能晚于填报日期。"})
     for f in files:
         validate_evidence_file(f)
     entry = ProgressEntry.objects.create(measure=measure, problem=measure.problem, on=on, text=text, created_by=by)
@@ -225,6 +236,10 @@ def progress_add(
             progress=entry, problem=measure.problem, file=f, original_name=os.path.basename(f.name or "")[:255],
             size=f.size or 0, content_type=getattr(f, "content_type", "") or "", uploaded_by=by,
         )
+    if at is not None:
+        ProgressEntry.objects.filter(pk=entry.pk).update(created_at=at)
+        Evidence.objects.filter(progress=entry).update(uploaded_at=at)
+        entry.created_at = at
     workflow.touch(measure.problem_id)
     if mark_status and mark_status != measure.status:
         workflow.measure_set_status(measure=measure, by=by, status=mark_status, completed_on=on, ip=ip, note=note)
@@ -254,10 +269,10 @@ def _require_office(by: Any, what: str) -> None:
 @transaction.atomic
 def accountability_add(
     *, problem: Problem, by: Any, unit: Unit | None, person: str, post: str, form: str, decided_on: dt.date | None,
-    decided_by: str, note: str = "", ip: str | None = None,
+    decided_by: str, note: str = "", ip: str | None = None, at: dt.datetime | None = None,
 ) -> Accountability:
     """登记追责问责 on a problem (office only): every field but the note required, the unit in use, the decision
-    not dated in the future."""
+    not dated in the future. `at` is the moment it was entered (now unless given), on or after the decision."""
     _require_office(by, "登记追责问责")
     problem = Problem.objects.select_for_update(of=("self",)).get(pk=problem.pk)
     values = {"person": (person or "").strip(), "post": (post or "").strip(),
@@ -277,8 +292,8 @@ def accountability_add(
         errors["form"] = ["请选择问责方式。"]
     if decided_on is None:
         errors["decided_on"] = ["请填写决定日期。"]
-    elif decided_on > timezone.localdate():
-        errors["decided_on"] = ["决定日期不能晚于今天。"]
+    elif decided_on > timezone.localdate(at):
+        errors["decided_on"] = ["决定日期不能晚于今天。" if at is None else "决定日期不能晚于登记日期。"]
     try:
         check_texts(Accountability, values)
     except ValidationError as exc:
@@ -289,6 +304,9 @@ def accountability_add(
     assert unit is not None and decided_on is not None
     record = Accountability.objects.create(problem=problem, unit=unit, form=form, decided_on=decided_on,
                                            created_by=by, **values)
+    if at is not None:
+        Accountability.objects.filter(pk=record.pk).update(created_at=at)
+        record.created_at = at
     audit_record(action=Action.CREATE, actor=by, obj=record, ip=ip, changes=_accountability_changes(record))
     return record
 

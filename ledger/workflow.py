@@ -244,6 +244,18 @@ def _now(at: dt.datetime | None) -> dt.datetime:
     return at or timezone.now()
 
 
+def _after_last_step(problem: Problem, at: dt.datetime | None) -> None:
+    """A step dated in the past (`at`) still comes after the problem's last recorded step."""
+    if at is None:
+        return
+    last = problem.transitions.order_by("-at", "-id").values_list("at", flat=True).first()
+    if last is not None and at < last:
+        raise WorkflowError(
+            f"问题 {problem.number} 的上一步记录于 {timezone.localtime(last):%Y-%m-%d %H:%M}，本步骤不能早于该时间。",
+            INPUT,
+        )
+
+
 def _move(
     problem: Problem, *, to: str, action: str, by: Any, reason: str = "", at: dt.datetime | None = None,
     ip: str | None = None, from_status: str | None = None,
@@ -320,6 +332,7 @@ def assign(
 ) -> Problem:
     problem = _lock(problem)
     require(A.ASSIGN, by, problem)
+    _after_last_step(problem, at)
     if lead_unit is not None:
         problem.lead_unit = lead_unit
     if deadline is not None:
@@ -383,6 +396,7 @@ def apply(
     unit may report its 整改成效 with it: the 制度 made (one name a line) and the funds recovered (元)."""
     problem = _lock(problem)
     require(A.APPLY, by, problem)
+    _after_last_step(problem, at)
     summary = (summary or "").strip()
     _require(bool(summary), "请填写整改情况说明。")
     _check_text(summary, "整改情况说明")
@@ -422,6 +436,7 @@ def approve(
     problem = _lock(problem)
     action = A.STAGE_APPROVE if stage else A.APPROVE
     require(action, by, problem)
+    _after_last_step(problem, at)
     _check_text(opinion, "核查意见")
     rr = _open_round(problem)
     now = _now(at)
@@ -440,6 +455,7 @@ def return_(
     """退回: the reviewer's opinion is required and kept with the round; the unit must report new progress."""
     problem = _lock(problem)
     require(A.RETURN, by, problem)
+    _after_last_step(problem, at)
     opinion = (opinion or "").strip()
     _require(bool(opinion), "退回时请填写核查意见。")
     _check_text(opinion, "核查意见")
@@ -464,15 +480,18 @@ def reopen(
     at: dt.datetime | None = None,
 ) -> Transition:
     """重新打开 a closed problem (回头看 found a relapse, or the office found it so): a new deadline (the campaign's
-    default when none is given) and every measure back to 推进中, so the unit has work to do and to report."""
+    default when none is given, counted from the day of the step) and every measure back to 推进中, so the unit
+    has work to do and to report."""
     problem = _lock(problem)
     require(A.REOPEN, by, problem)
+    _after_last_step(problem, at)
     reason = (reason or "").strip()
     _require(bool(reason), "重新打开时请说明原因。")
     _check_text(reason, "原因")
-    today = timezone.localdate()
+    today = timezone.localdate(at)
     deadline = deadline or reopen_deadline_default(problem.campaign, today=today)
-    _require(deadline >= today, "重新打开后的整改时限不能早于今天。")
+    _require(deadline >= today,
+             "重新打开后的整改时限不能早于今天。" if at is None else "重新打开后的整改时限不能早于重新打开之日。")
     if problem.rectification_type != RectificationType.LONG_TERM or problem.deadline is not None:
         old = problem.deadline
         problem.deadline = deadline
@@ -498,6 +517,7 @@ def reopen(
 def void(*, problem: Problem, by: Any, reason: str, ip: str | None = None, at: dt.datetime | None = None) -> Problem:
     problem = _lock(problem)
     require(A.VOID, by, problem)
+    _after_last_step(problem, at)
     reason = (reason or "").strip()
     _require(bool(reason), "作废时请说明原因。")
     _check_text(reason, "原因")
@@ -521,6 +541,7 @@ def set_listed(
     """The office lists a problem for 挂牌督办 by hand (or takes the mark off): named in the next 季通报."""
     problem = _lock(problem)
     require(LIST, by, problem)
+    _after_last_step(problem, at)
     reason = (reason or "").strip()
     _require(bool(reason) or not listed, "挂牌督办时请说明原因。")
     _check_text(reason, "说明")
