@@ -93,6 +93,13 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         help_text="问题重新打开（回头看反弹）时，新的整改时限默认为今天起的天数（按期限计算方式）。",
     )
 
+    report_units = UnitTreeChoiceField(
+        label="报表统计单位", queryset=Unit.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text="月调度、季通报中逐行统计的单位（如各县直部门、乡镇街道），各自汇总其全部下级；"
+                  "不选时按下面的报表统计层级。",
+        error_messages={"invalid_choice": "所选单位不可用。", "invalid_pk_value": "所选单位不可用。"},
+    )
     report_unit_depth = forms.IntegerField(
         label="报表统计层级", min_value=1, max_value=REPORT_DEPTH_MAX, initial=1, required=False,
         help_text="报表每一行统计单位的层级：1 为覆盖范围的直接下级（县直部门、乡镇街道），各自汇总其全部下级。",
@@ -110,15 +117,20 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
 
     POLICY = ("yellow_window_days", "deadline_mode", "urge_after_days", "supervise_after_days", "listed_after_days",
               "report_stale_days", "order_reply_days", "robot", "monthly_report_day", "reopen_days",
-              "report_unit_depth", "honour_list_size", "black_list_size", "bulletin_agency", "bulletin_requirements")
+              "report_units", "report_unit_depth", "honour_list_size", "black_list_size", "bulletin_agency",
+              "bulletin_requirements")
 
-    def __init__(self, *args: Any, units: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: QuerySet[Unit] | None = None,
+                 report_unit_choices: QuerySet[Unit] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["robot"].queryset = Robot.objects.filter(is_enabled=True)  # type: ignore[attr-defined]
         field = self.fields["jurisdiction"]
         field.queryset = units if units is not None else Unit.objects.none()  # type: ignore[attr-defined]
         # Offered in tree order (a path sorts by primary key, not by the roster's order); validated by the queryset.
         field.choices = [(u.pk, field.label_from_instance(u)) for u in in_tree_order(field.queryset)]  # type: ignore[attr-defined]
+        rows = self.fields["report_units"]
+        rows.queryset = report_unit_choices if report_unit_choices is not None else Unit.objects.none()  # type: ignore[attr-defined]
+        rows.choices = [(u.pk, rows.label_from_instance(u)) for u in in_tree_order(rows.queryset)]  # type: ignore[attr-defined]
         for name in ("yellow_window_days", "urge_after_days", "supervise_after_days", "listed_after_days",
                      "report_stale_days", "order_reply_days", "monthly_report_day", "reopen_days"):
             self.fields[name].error_messages.update({
@@ -172,7 +184,7 @@ class CampaignForm(CleanTextFormMixin, forms.Form):
         return data
 
     def service_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "jurisdiction"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("jurisdiction", "report_units")}
 
     @property
     def basic_fields(self) -> list[forms.BoundField]:

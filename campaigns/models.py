@@ -66,6 +66,10 @@ class Campaign(models.Model):
         "报表统计层级", default=1,
         help_text="报表中每一行统计单位所在的层级：1 为覆盖范围的直接下级（县直部门、乡镇街道）",
     )
+    report_units = models.ManyToManyField(
+        Unit, verbose_name="报表统计单位", blank=True, related_name="+",
+        help_text="报表中逐行统计的单位（各自汇总其全部下级）；不选时按报表统计层级取覆盖范围下的单位",
+    )
     honour_list_size = models.PositiveSmallIntegerField("红榜名次数", default=5)
     black_list_size = models.PositiveSmallIntegerField("黑榜名次数", default=3)
     bulletin_agency = models.CharField(

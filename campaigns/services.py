@@ -120,7 +120,8 @@ def _clean_campaign(campaign: Campaign) -> None:
         errors["bulletin_agency"] = "请填写季通报发文机关代字，如“作风办”。"
     if errors:
         raise ValidationError(errors)
-    campaign.full_clean(exclude=["created_by", "last_problem_seq", "jurisdiction"], validate_unique=False)
+    campaign.full_clean(exclude=["created_by", "last_problem_seq", "jurisdiction", "report_units"],
+                        validate_unique=False)
 
 
 def _jurisdiction(units: Iterable[Unit], *, kept: Iterable[Unit] = ()) -> list[Unit]:
@@ -137,6 +138,19 @@ def _jurisdiction(units: Iterable[Unit], *, kept: Iterable[Unit] = ()) -> list[U
     return sorted({u.pk: u for u in units if u.path in keep}.values(), key=lambda u: u.path)
 
 
+def _report_units(units: Iterable[Unit], roots: Sequence[Unit]) -> list[Unit]:
+    """The report's rows: within the jurisdiction, none inside another (a problem counts in one row only)."""
+    units = list(units)
+    outside = [u.name for u in units if not any(u.path.startswith(r.path) for r in roots)]
+    if outside:
+        raise ValidationError({"report_units": f"单位“{'、'.join(outside)}”不在覆盖范围内，不能作为报表统计单位。"})
+    nested = [u.name for u in units if any(o.pk != u.pk and u.path.startswith(o.path) for o in units)]
+    if nested:
+        raise ValidationError({"report_units": f"单位“{'、'.join(nested)}”是其他所选单位的下级，已包含在上级单位中，"
+                                               "请只选其一。"})
+    return sorted(units, key=lambda u: u.path)
+
+
 def _phase_summary(phases: Iterable[Phase]) -> list[str]:
     out = []
     for p in phases:
@@ -150,7 +164,7 @@ def campaign_create(
     *, by: Any, name: str, code: str, description: str = "", jurisdiction: Iterable[Unit] = (),
     start_date: dt.date | None = None, end_date: dt.date | None = None, status: str = CampaignStatus.PREPARING,
     phases: Sequence[Mapping[str, Any]] | None = None, sources: Sequence[str] = DEFAULT_SOURCES,
-    ip: str | None = None, **policy: Any,
+    report_units: Iterable[Unit] = (), ip: str | None = None, **policy: Any,
 ) -> Campaign:
     """A new campaign with its phases (the four of the seed documents unless given) and the default sources."""
     _check_manager(by)
@@ -163,8 +177,10 @@ def campaign_create(
     )
     _clean_campaign(campaign)
     roots = _jurisdiction(jurisdiction)
+    rows = _report_units(report_units, roots)
     campaign.save()
     campaign.jurisdiction.set(roots)
+    campaign.report_units.set(rows)
     if phases is None:
         phases = [{"kind": kind, "name": label} for kind, label in DEFAULT_PHASES]
     created_phases = _write_phases(campaign, phases)
@@ -185,9 +201,10 @@ def campaign_create(
 @transaction.atomic
 def campaign_update(
     *, campaign: Campaign, by: Any, jurisdiction: Iterable[Unit] | None = None,
-    phases: Sequence[Mapping[str, Any]] | None = None, ip: str | None = None, **values: Any,
+    phases: Sequence[Mapping[str, Any]] | None = None, report_units: Iterable[Unit] | None = None,
+    ip: str | None = None, **values: Any,
 ) -> Campaign:
-    """Edit the campaign's facts and policy; with `jurisdiction` or `phases`, replace those too."""
+    """Edit the campaign's facts and policy; with `jurisdiction`, `phases` or `report_units`, replace those too."""
     _check_manager(by)
     unknown = set(values) - set(CAMPAIGN_FIELDS) - set(POLICY_FIELDS)
     if unknown:
@@ -208,6 +225,12 @@ def campaign_update(
         if [u.pk for u in old] != [u.pk for u in roots]:
             changes["jurisdiction"] = [[str(u) for u in old], [str(u) for u in roots]]
             campaign.jurisdiction.set(roots)
+    if report_units is not None:
+        old_rows = list(campaign.report_units.order_by("path"))
+        rows = _report_units(report_units, list(campaign.jurisdiction.all()))
+        if [u.pk for u in old_rows] != [u.pk for u in rows]:
+            changes["report_units"] = [[str(u) for u in old_rows], [str(u) for u in rows]]
+            campaign.report_units.set(rows)
     if phases is not None:
         old_summary = _phase_summary(campaign.phases.all())
         new_summary = _phase_summary(_write_phases(campaign, phases))

@@ -102,13 +102,15 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     data = request.POST if request.method == "POST" else None
-    form = CampaignForm(data, units=selectors.jurisdiction_choices(request.user))
+    form = CampaignForm(data, units=selectors.jurisdiction_choices(request.user),
+                        report_unit_choices=selectors.jurisdiction_choices(request.user))
     phases = phase_formset(data, initial=[{"kind": k, "name": label} for k, label in services.DEFAULT_PHASES])
     if data is not None and all([form.is_valid(), phases.is_valid()]):
         try:
             campaign = services.campaign_create(
                 by=request.user, jurisdiction=form.cleaned_data["jurisdiction"], phases=phases.phases(),
-                ip=client_ip(request), **form.service_values(),
+                report_units=form.cleaned_data.get("report_units") or [], ip=client_ip(request),
+                **form.service_values(),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -147,8 +149,10 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial = {f: getattr(campaign, f) for f in (*services.CAMPAIGN_FIELDS, *services.POLICY_FIELDS)}
     initial["jurisdiction"] = list(campaign.jurisdiction.all())
+    initial["report_units"] = list(campaign.report_units.all())
     units = selectors.jurisdiction_choices(request.user) | campaign.jurisdiction.all()
-    form = CampaignForm(data, initial=initial, units=units.distinct())
+    rows = selectors.jurisdiction_choices(request.user) | campaign.report_units.all()
+    form = CampaignForm(data, initial=initial, units=units.distinct(), report_unit_choices=rows.distinct())
     phase_initial = [
         {"id": p.pk, "kind": p.kind, "name": p.name, "start_date": p.start_date, "deadline": p.deadline,
          "note": p.note}
@@ -159,7 +163,8 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.campaign_update(
                 campaign=campaign, by=request.user, jurisdiction=form.cleaned_data["jurisdiction"],
-                phases=phases.phases(), ip=client_ip(request), **form.service_values(),
+                report_units=form.cleaned_data.get("report_units") or [], phases=phases.phases(),
+                ip=client_ip(request), **form.service_values(),
             )
         except ValidationError as exc:
             _add_errors(form, exc)

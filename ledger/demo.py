@@ -433,6 +433,7 @@ def _campaign(loader: _Loader) -> Campaign:
         by=loader.office, name=CAMPAIGN_NAME, code=CAMPAIGN_CODE,
         description="聚焦政治责任、担当尽责、人民立场、基层减负、清正廉洁五个方面，查摆问题、建立台账、限期整改、逐项销号。",
         jurisdiction=[loader.root], start_date=start, end_date=end, status=CampaignStatus.ACTIVE, phases=phases,
+        report_units=_report_rows(loader.root),
     )
     by_code: dict[str, Category] = {}
     for code, name, parent in CATEGORIES:
@@ -440,6 +441,21 @@ def _campaign(loader: _Loader) -> Campaign:
             campaign=campaign, by=loader.office, code=code, name=name, parent=by_code.get(parent)
         )
     return campaign
+
+
+# The 县委 and 县政府 hold the 县直部门: the reports count their departments, each with its own row, beside the
+# county's other units and the 乡镇街道.
+GROUPS = ("县委", "县政府")
+
+
+def _report_rows(root: Unit) -> list[Unit]:
+    rows: list[Unit] = []
+    for child in Unit.objects.filter(parent=root).order_by("sort_order", "path"):
+        if child.short_name in GROUPS:
+            rows.extend(Unit.objects.filter(parent=child).order_by("sort_order", "path"))
+        else:
+            rows.append(child)
+    return rows
 
 
 def _steps(loader: _Loader, spec: DemoProblem) -> dict[str, dt.datetime]:

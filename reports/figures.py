@@ -239,8 +239,11 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
 
 
 def reporting_units(campaign: Campaign) -> list[Unit]:
-    """The rows of a unit table: the units `report_unit_depth` levels below the campaign's jurisdiction roots
-    (by default their children), abolished ones included, in the roster's order."""
+    """The rows of a unit table: the campaign's chosen 报表统计单位, or else the units `report_unit_depth` levels
+    below its jurisdiction roots (by default their children); abolished ones included, in the roster's order."""
+    chosen = list(campaign.report_units.order_by("sort_order", "path"))
+    if chosen:
+        return chosen
     depth = max(getattr(campaign, "report_unit_depth", 1) or 1, 1)
     roots = list(campaign.jurisdiction.all())
     if not roots:

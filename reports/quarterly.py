@@ -80,9 +80,9 @@ RANKING_HEADERS = ("排名", "单位", "问题总数", "已销号", "整改率",
 # Column widths in mm: the body's table across the 156 mm type area, each head on one line at 小4号 (a character
 # 4.2 mm and 3.8 mm of cell margins); the annex's across the 225 mm of the landscape page at 5号, the longer heads
 # on two lines.
-RANKING_WIDTHS = (14, 44, 22, 18, 18, 26, 14)
+RANKING_WIDTHS = (12, 50, 18, 16, 21, 25, 14)
 ANNEX_HEADERS = (*RANKING_HEADERS, "待核查", "整改中", "长期坚持", "环比", "亮灯", "连续上黑榜")
-ANNEX_WIDTHS = (12, 54, 12, 16, 16, 16, 12, 16, 16, 12, 15, 12, 16)
+ANNEX_WIDTHS = (12, 52, 12, 14, 18, 18, 12, 14, 14, 12, 17, 12, 18)
 
 
 @dataclass(frozen=True)

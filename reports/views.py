@@ -150,7 +150,7 @@ def run_upload_final(request: HttpRequest, pk: int) -> HttpResponse:
 def _board(request: HttpRequest) -> tuple[DashboardForm, Any]:
     _require_reader(request)
     campaigns = selectors.campaigns_for(request.user).order_by("-start_date", "-id")
-    form = DashboardForm(request.GET or None, campaigns=campaigns)
+    form = DashboardForm(request.GET or None, campaigns=campaigns, initial={"as_of": timezone.localdate()})
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     campaign = data.get("campaign") or campaigns.exclude(status="ended").first() or campaigns.first()
     if campaign is None:
