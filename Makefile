@@ -106,7 +106,7 @@ lint: install
 
 # mypy and its Django plugin are configured in pyproject.toml (the plugin loads config.settings.test).
 typecheck: install
-	$(PY) -m mypy core units notifications campaigns ledger supervision config
+	$(PY) -m mypy core units notifications campaigns ledger supervision reports config
 
 # Refresh the screenshots under docs/screenshots/ from the browser tests.
 screenshots: install vendor dirs browser-deps
