@@ -189,3 +189,38 @@ def test_the_weekly_workbook(timeline, people):  # noqa: F811
     # Due in the seven days after the 29th: P5 (5/31), still 整改中 then (voided on the 30th); P3 is due 6/30.
     coming = list(wb["下周到期"].iter_rows(min_row=3, values_only=True))
     assert [(r[1], r[4]) for r in coming] == [("P5 作废", 2)]
+
+
+def test_a_report_before_an_import_says_so(db, shared_data):
+    """Problems moved in from an office's spreadsheet exist from their import: a period ending before it counts none
+    of them, and its run says why."""
+    from ledger.excel.importer import apply_ledger
+    from tests.ledger.test_import_ledger import SAMPLE
+    from units.models import Role, User
+    from units.roster import apply_roster
+
+    assert apply_roster("units", shared_data / "units_roster.xlsx", by=None).ok
+    assert apply_roster("users", shared_data / "users_roster.xlsx", by=None).ok
+    office = User.objects.with_role(Role.OFFICE).order_by("pk").first()
+    with at(dt.date(2022, 7, 12)):
+        report = apply_ledger(shared_data / SAMPLE, campaign="ZF2022", by=office)
+        assert report.ok, report.errors
+        from campaigns.models import Campaign
+
+        campaign = Campaign.objects.get(code="ZF2022")
+        june = report_build(campaign=campaign, kind=ReportKind.MONTHLY, period_label="2022-06", by=office,
+                            inline=True)
+        july = report_build(campaign=campaign, kind=ReportKind.MONTHLY, period_label="2022-07", by=office,
+                            inline=True)
+    assert "2022年7月12日起另有12个问题由台账导入系统" in june.notes
+    assert july.notes == ""
+    from reports.services import report_summary
+
+    assert report_summary(june)["问题总数"] == 0 and report_summary(july)["问题总数"] > 0
+    import io
+
+    from openpyxl import load_workbook
+
+    with june.file.open("rb") as fh:
+        summary = load_workbook(io.BytesIO(fh.read()))["汇总"]
+    assert any(str(c.value or "").startswith("说明：本期截止后") for row in summary.iter_rows() for c in row)
