@@ -38,10 +38,14 @@ def record_facts(problem: Problem, *, at: dt.datetime | None = None) -> bool:
     return True
 
 
-def facts_at(moment: dt.datetime, problem_ids: Iterable[int] | None = None) -> dict[int, Facts]:
-    """{problem id: its facts at `moment`} for the problems that existed then (one query)."""
+def facts_at(moment: dt.datetime, problem_ids: Iterable[int] | None = None, *,
+             campaign_id: int | None = None) -> dict[int, Facts]:
+    """{problem id: its facts at `moment`} for the problems that existed then (one query), of these problems or of
+    one campaign's (a campaign's whole ledger is better named by the campaign than by a list of ids)."""
     latest = ProblemFacts.objects.filter(problem=OuterRef("problem"), since__lte=moment).order_by("-since", "-id")
     qs = ProblemFacts.objects.filter(since__lte=moment, pk=Subquery(latest.values("pk")[:1]))
+    if campaign_id is not None:
+        qs = qs.filter(problem__campaign_id=campaign_id)
     if problem_ids is not None:
         qs = qs.filter(problem_id__in=list(problem_ids))
     return {pid: Facts(d, u, c) for pid, d, u, c in qs.values_list("problem_id", "deadline", "lead_unit_id",

@@ -153,15 +153,16 @@ def scoped_snapshot(user: Any, campaign: Campaign, period: Period) -> Snapshot:
     unit_paths = lead_unit_paths(snap)
     in_scope = [p.problem_id for p in snap.problems
                 if any(unit_paths.get(p.lead_unit_id or 0, "\0").startswith(s) for s in paths)]
-    visible = set(Problem.objects.visible_to(user).filter(pk__in=in_scope).values_list("pk", flat=True))
-    return snap.only(visible)
+    visible = set(Problem.objects.visible_to(user).filter(campaign=campaign).values_list("pk", flat=True))
+    return snap.only(visible.intersection(in_scope))
 
 
 def _listed_ids(snap: Snapshot) -> set[int]:
     """挂牌督办 at E: counted, not 已销号, and listed on or before E (the mark as it is now)."""
-    open_ids = [p.problem_id for p in snap.problems if p.state != S.CLOSED]
-    return set(Problem.objects.filter(pk__in=open_ids, listed=True, listed_at__lte=snap.period.end_moment)
-               .values_list("pk", flat=True))
+    open_ids = {p.problem_id for p in snap.problems if p.state != S.CLOSED}
+    return {pk for pk in Problem.objects.filter(campaign=snap.campaign, listed=True,
+                                                listed_at__lte=snap.period.end_moment).values_list("pk", flat=True)
+            if pk in open_ids}
 
 
 def _category_roots(campaign: Campaign) -> tuple[dict[int, Category], dict[int, int]]:
@@ -180,8 +181,7 @@ def _category_roots(campaign: Campaign) -> tuple[dict[int, Category], dict[int, 
 
 
 def _sources(snap: Snapshot) -> dict[int, int | None]:
-    return dict(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems])
-                .values_list("pk", "source_id"))
+    return dict(Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source_id"))
 
 
 def _rows(user: Any, snap: Snapshot) -> tuple[list[Row], dict[int, int]]:

@@ -196,10 +196,12 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
         .exclude(state__in=[S.DRAFT, S.VOIDED])
         .values_list("pk", "state", "rectification_type")
     )
-    ids = [pk for pk, _, _ in rows]
-    facts = facts_at(end, ids)
+    counted = {pk for pk, _, _ in rows}
+    # The campaign names the problems in the queries below (not a list of ids, which a large ledger would make a
+    # statement of hundreds of thousands of parameters); rows of problems not counted are dropped here.
+    facts = facts_at(end, campaign_id=campaign.pk)
     first_assigned = dict(
-        Transition.objects.filter(problem_id__in=ids, to_status__in=ASSIGNED_STATES,
+        Transition.objects.filter(problem__campaign=campaign, to_status__in=ASSIGNED_STATES,
                                   action__in=[TransitionAction.ASSIGN, TransitionAction.IMPORT], at__lte=end)
         .values("problem_id").annotate(first=Min("at")).values_list("problem_id", "first")
     )
@@ -209,11 +211,12 @@ def snapshot(campaign: Campaign, period: Period) -> Snapshot:
     approved: dict[int, tuple[dt.datetime, dt.date | None]] = {}
     for pid, applied_at, deadline in (
             ReviewRound.objects.filter(
-                problem_id__in=ids, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
+                problem__campaign=campaign, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
                 reviewed_at__lte=end)
             .annotate(deadline_then=Subquery(when_applied.order_by("-since", "-id").values("deadline")[:1]))
             .order_by("problem_id", "reviewed_at", "id").values_list("problem_id", "applied_at", "deadline_then")):
-        approved[pid] = (applied_at, deadline)  # the last approval by E is the one that closed it
+        if pid in counted:
+            approved[pid] = (applied_at, deadline)  # the last approval by E is the one that closed it
     working = campaign.deadline_mode == DeadlineMode.WORKING
     overrides = overrides_map() if working else {}
     snap = Snapshot(campaign, period)
@@ -315,12 +318,11 @@ def honour_and_black_lists(ranking: list[Ranked], *, top: int = 5, bottom: int =
 
 def closed_in_period(snap: Snapshot) -> dict[int, dt.datetime]:
     """The problems 已销号 at E whose closing step (their last one to 已销号 by E) falls within the period."""
-    closed = [p.problem_id for p in snap.problems if p.state == S.CLOSED]
-    last = dict(
-        Transition.objects.filter(problem_id__in=closed, to_status=S.CLOSED, at__lte=snap.period.end_moment)
-        .values("problem_id").annotate(last=Max("at")).values_list("problem_id", "last")
-    )
-    return {pid: at for pid, at in last.items() if at >= snap.period.start_moment}
+    closed = {p.problem_id for p in snap.problems if p.state == S.CLOSED}
+    last = (Transition.objects.filter(problem__campaign=snap.campaign, to_status=S.CLOSED,
+                                      at__lte=snap.period.end_moment)
+            .values("problem_id").annotate(last=Max("at")).values_list("problem_id", "last"))
+    return {pid: at for pid, at in last if pid in closed and at >= snap.period.start_moment}
 
 
 # ---- 亮灯, 连续上黑榜 and the monthly trend ------------------------------------------------------------------------
@@ -405,8 +407,7 @@ def monthly_trend(campaign: Campaign, until: dt.date, *, months: int = 12,
         periods.append(periods[-1].previous_month())
     periods.reverse()
     qs = Transition.objects.filter(problem__campaign=campaign, at__lte=last.end_moment)
-    if problem_ids is not None:
-        qs = qs.filter(problem_id__in=list(problem_ids))
+    only = set(problem_ids) if problem_ids is not None else None
     rows = qs.order_by("problem_id", "at", "id").values_list("problem_id", "at", "to_status", "action").iterator(
         chunk_size=20000)
     ends = [p.end_moment for p in periods]
@@ -443,6 +444,8 @@ def monthly_trend(campaign: Campaign, until: dt.date, *, months: int = 12,
     current: int | None = None
     history: list[tuple[dt.datetime, str, str]] = []
     for pid, at, to, action in rows:
+        if only is not None and pid not in only:
+            continue
         if pid != current:
             if history:
                 settle(history)
@@ -488,5 +491,7 @@ def supervision_at(snap: Snapshot, ids: Iterable[int]) -> dict[int, Supervised]:
 
 def listed_at(snap: Snapshot) -> set[int]:
     """挂牌督办 at E: counted problems carrying the mark, set on or before E (the mark as it is now)."""
-    return set(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems], listed=True,
-                                      listed_at__lte=snap.period.end_moment).values_list("pk", flat=True))
+    counted = {p.problem_id for p in snap.problems}
+    return {pk for pk in Problem.objects.filter(campaign=snap.campaign, listed=True,
+                                                listed_at__lte=snap.period.end_moment).values_list("pk", flat=True)
+            if pk in counted}

@@ -214,8 +214,7 @@ def _by_category(snap: Snapshot) -> list[tuple[str, Figures]]:
 
 
 def _by_source(snap: Snapshot) -> list[tuple[str, Figures]]:
-    source_of = dict(Problem.objects.filter(pk__in=[p.problem_id for p in snap.problems])
-                     .values_list("pk", "source__name"))
+    source_of = dict(Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source__name"))
     table: dict[str, Figures] = defaultdict(Figures)
     for p in snap.problems:
         table[source_of.get(p.problem_id) or "未填来源"].add(p, snap.period.end)

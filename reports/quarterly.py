@@ -193,12 +193,15 @@ def _points_of(now: Figures, before: Figures) -> float | None:
 
 
 def _results(b: Bulletin, ids: list[int]) -> Results:
+    counted = set(ids)
     rounds = ReviewRound.objects.filter(
-        problem_id__in=ids, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
+        problem__campaign=b.campaign, decision__in=[ReviewDecision.APPROVED, ReviewDecision.STAGE_APPROVED],
         reviewed_at__gte=b.period.start_moment, reviewed_at__lte=b.period.end_moment,
-    ).values_list("rules_made", "funds_recovered")
+    ).values_list("problem_id", "rules_made", "funds_recovered")
     rules, funds = 0, Decimal(0)
-    for made, recovered in rounds:
+    for pid, made, recovered in rounds:
+        if pid not in counted:
+            continue
         rules += sum(1 for line in (made or "").splitlines() if line.strip())
         funds += recovered or 0
     return Results(rules, funds)
@@ -235,8 +238,8 @@ def bulletin_data(b: Bulletin) -> BulletinData:
 
     counted = [p.problem_id for p in snap.problems]
     listed_ids = listed_at(snap)
-    exemplar_ids = set(Problem.objects.filter(pk__in=counted, exemplar__in=[Exemplar.POSITIVE, Exemplar.NEGATIVE])
-                       .values_list("pk", flat=True))
+    exemplar_ids = set(Problem.objects.filter(campaign=campaign, exemplar__in=[Exemplar.POSITIVE, Exemplar.NEGATIVE])
+                       .values_list("pk", flat=True)).intersection(counted)
     named = [p for p in snap.problems if p.overdue or p.problem_id in listed_ids or p.problem_id in exemplar_ids]
     problems = Problem.objects.only(
         "pk", "number", "summary", "listed_at", "listed_reason", "exemplar", "exemplar_note",
