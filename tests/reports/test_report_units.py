@@ -14,7 +14,8 @@ from tests.reports.test_figures import timeline  # noqa: F401
 def test_named_rows_replace_the_children_of_the_root(timeline, people, county):  # noqa: F811
     campaign, _ = timeline
     assert {u.name for u in reporting_units(campaign)} >= {"县教育体育局", "县财政局", "城关街道"}
-    services.campaign_update(campaign=campaign, by=people.office, report_units=[county.education_school, county.finance])
+    services.campaign_update(campaign=campaign, by=people.office,
+                             report_units=[county.education_school, county.finance])
     assert {u.name for u in reporting_units(campaign)} == {"县第一高级中学", "县财政局"}
     table = by_reporting_unit(snapshot(campaign, Period.month(2022, 5)), reporting_units(campaign))
     # 县教育体育局's own problems are in no row now; 县财政局 keeps its two.
