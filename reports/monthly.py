@@ -261,7 +261,8 @@ def build_monthly_xlsx(campaign: Campaign, period: Period, *, notes: str = "") -
     _problem_list(wb, "本月销号清单", title, closed, [("销号日期", 12)], closed_cells)
 
     # The 挂牌督办 mark is read as it is now, set on or before E (taking it off later drops it from rebuilds).
-    listed = by_number([p for p in snap.problems if p.problem_id in listed_at(snap)])
+    listed_ids = listed_at(snap)
+    listed = by_number([p for p in snap.problems if p.problem_id in listed_ids])
 
     def listed_cells(p: ProblemAtE, problem: Problem) -> list[Any]:
         at = problem.listed_at.astimezone(period.end_moment.tzinfo).date() if problem.listed_at else ""
