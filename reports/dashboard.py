@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from campaigns.models import Campaign, Category, Source
+from campaigns.models import Campaign, Source
 from ledger.models import Problem, ProblemStatus
 from units.models import Unit, scope_paths
 
@@ -31,6 +31,7 @@ from .figures import (
     ProblemAtE,
     Snapshot,
     TrendPoint,
+    category_tops,
     closed_in_period,
     due_soon,
     lead_unit_paths,
@@ -165,21 +166,6 @@ def _listed_ids(snap: Snapshot) -> set[int]:
             if pk in open_ids}
 
 
-def _category_roots(campaign: Campaign) -> tuple[dict[int, Category], dict[int, int]]:
-    """The catalogue's top-level categories, and each category's top-level ancestor."""
-    cats = list(Category.objects.filter(campaign=campaign).only("pk", "parent_id", "name", "code", "sort_order"))
-    parent = {c.pk: c.parent_id for c in cats}
-    roots = {c.pk: c for c in cats if c.parent_id is None}
-    top: dict[int, int] = {}
-    for c in cats:
-        node, seen = c.pk, set()
-        while parent.get(node) is not None and node not in seen:
-            seen.add(node)
-            node = parent[node]  # type: ignore[assignment]
-        top[c.pk] = node
-    return roots, top
-
-
 def _sources(snap: Snapshot) -> dict[int, int | None]:
     return dict(Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source_id"))
 
@@ -219,7 +205,7 @@ def build_dashboard(user: Any, campaign: Campaign, as_of: dt.date | None = None)
     ranked = [r for r in rows if r.rank is not None]
     slowest = sorted(ranked, key=lambda r: (-(r.rank or 0), r.unit.sort_order, r.unit.path))[:SLOWEST]
 
-    roots, top = _category_roots(campaign)
+    roots, top = category_tops(campaign)
     by_category: dict[int | None, Figures] = defaultdict(Figures)
     for p in snap.problems:
         by_category[top.get(p.category_id or 0)].add(p, snap.period.end)
@@ -282,7 +268,7 @@ def drill_ids(user: Any, drill: Drill) -> tuple[str, list[int]]:
         problems = [p for p in problems if owner.get(p.lead_unit_id or 0) == int(drill.key)]
         label.append(unit.name if unit else "（单位不存在）")
     elif drill.dim == "category":
-        roots, top = _category_roots(campaign)
+        roots, top = category_tops(campaign)
         key = int(drill.key) or None
         problems = [p for p in problems if top.get(p.category_id or 0) == key]
         label.append(roots[key].name if key in roots else "未分类")

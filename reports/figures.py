@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from campaigns.models import Campaign, DeadlineMode
+from campaigns.models import Campaign, Category, DeadlineMode
 from campaigns.workdays import add_days, overrides_map, working_days_between
 from ledger.history import facts_at
 from ledger.models import (
@@ -314,6 +314,21 @@ def honour_and_black_lists(ranking: list[Ranked], *, top: int = 5, bottom: int =
     red = [r.unit_id for r in ranking if r.rank <= top]
     black = [r.unit_id for r in ranking if r.rank_from_bottom <= bottom and r.unit_id not in red]
     return red, black
+
+
+def category_tops(campaign: Campaign) -> tuple[dict[int, Category], dict[int, int]]:
+    """The catalogue's top-level categories (方面), and each category's top-level ancestor: a problem counts in
+    the 方面 its category at E lies under."""
+    cats = list(Category.objects.filter(campaign=campaign).only("pk", "parent_id", "name", "code", "sort_order"))
+    parent = {c.pk: c.parent_id for c in cats}
+    roots = {c.pk: c for c in cats if c.parent_id is None}
+    top: dict[int, int] = {}
+    for c in cats:
+        node, hops = c.pk, 0
+        while parent.get(node) is not None and hops < len(cats):
+            node, hops = parent[node], hops + 1  # type: ignore[assignment]
+        top[c.pk] = node
+    return roots, top
 
 
 def closed_in_period(snap: Snapshot) -> dict[int, dt.datetime]:

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaigns.models import Campaign, Category
+from campaigns.models import Campaign
 from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import excel_text
 from ledger.models import Problem, ProblemStatus
@@ -37,6 +37,7 @@ from .figures import (
     Snapshot,
     black_list_streaks,
     by_reporting_unit,
+    category_tops,
     closed_in_period,
     honour_and_black_lists,
     listed_at,
@@ -195,18 +196,11 @@ GROUP_HEADERS = [("问题总数", 9), ("已销号", 9), ("待核查", 9), ("整�
 
 def _by_category(snap: Snapshot) -> list[tuple[str, Figures]]:
     """By the catalogue's top level (方面), as the categories stood at E."""
-    cats = list(Category.objects.filter(campaign=snap.campaign).only("pk", "parent_id", "name", "code", "sort_order"))
-    parent = {c.pk: c.parent_id for c in cats}
-    top: dict[int, int] = {}
-    for c in cats:
-        node, hops = c.pk, 0
-        while parent.get(node) is not None and hops < 50:
-            node, hops = parent[node], hops + 1  # type: ignore[assignment]
-        top[c.pk] = node
+    roots_by_id, top = category_tops(snap.campaign)
     table: dict[int | None, Figures] = defaultdict(Figures)
     for p in snap.problems:
         table[top.get(p.category_id or 0)].add(p, snap.period.end)
-    roots = sorted((c for c in cats if c.parent_id is None and c.pk in table), key=lambda c: (c.sort_order, c.code))
+    roots = sorted((c for c in roots_by_id.values() if c.pk in table), key=lambda c: (c.sort_order, c.code))
     out = [(c.name, table[c.pk]) for c in roots]
     if None in table:
         out.append(("未分类", table[None]))

@@ -82,6 +82,10 @@ def test_may_workbook(timeline, people):  # noqa: F811
     assert (row[5], row[6]) == (None, None)  # never escalated nor ordered by May 31
     assert values(wb["本月销号清单"])[2:] == []  # P1 and P8 were closed in April
     assert values(wb["挂牌督办清单"])[2:] == []
+    # The timeline's problems have no category: one row, the campaign's figures.
+    assert [r[:6] for r in values(wb["按类别"])[2:]] == [["未分类", 5, 2, 1, 2, 1]]
+    by_source = values(wb["按来源"])
+    assert by_source[1][:3] == ["问题来源", "问题总数", "已销号"] and sum(r[1] for r in by_source[2:]) == 5
 
 
 def test_a_listed_problem_is_on_the_list(timeline, people):  # noqa: F811
