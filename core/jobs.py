@@ -365,7 +365,16 @@ def job_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
             else CRASHED
         if Job.objects.filter(again).update(status=S.FAILED, error=message, finished_at=now, lease_until=None):
             failed += 1
-    return {"requeued": requeued, "failed": failed}
+    # A queued runner job whose message never reached the broker (its sender died between the commit and the
+    # publish) or was lost with a broker: sent again once a lease has passed. Running it claims it from 排队中,
+    # so a message that does arrive twice runs it once.
+    stale = now - dt.timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    resent = 0
+    for pk in Job.objects.filter(status=S.QUEUED, created_at__lt=stale, attempts=0).values_list("pk", flat=True):
+        if Job.objects.filter(pk=pk, status=S.QUEUED, attempts=0).update(attempts=1):
+            resent += 1
+            transaction.on_commit(lambda pk=pk: tasks.run_job.delay(pk))  # type: ignore[misc]
+    return {"requeued": requeued, "failed": failed, "resent": resent}
 
 
 def _send_again(step: dict[str, Any]) -> None:

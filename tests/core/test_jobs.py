@@ -29,7 +29,7 @@ def crashed_apply(people, *, attempts: int) -> Job:
 def test_a_job_whose_worker_died_is_started_again_once(people, django_capture_on_commit_callbacks):
     job = crashed_apply(people, attempts=1)
     with django_capture_on_commit_callbacks(execute=True) as sent:
-        assert job_reap() == {"requeued": 1, "failed": 0}
+        assert job_reap() == {"requeued": 1, "failed": 0, "resent": 0}
     assert len(sent) == 1  # the apply task, queued again (run at once here: Celery is eager in tests)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE and job.attempts == 2 and job.lease_until is None
@@ -39,7 +39,7 @@ def test_a_job_whose_worker_died_is_started_again_once(people, django_capture_on
 def test_a_job_that_died_twice_fails_with_a_chinese_message(people, django_capture_on_commit_callbacks):
     job = crashed_apply(people, attempts=2)
     with django_capture_on_commit_callbacks(execute=True) as sent:
-        assert job_reap() == {"requeued": 0, "failed": 1}
+        assert job_reap() == {"requeued": 0, "failed": 1, "resent": 0}
     assert sent == []
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.error == jobs.CRASHED_APPLY
@@ -49,12 +49,12 @@ def test_a_job_that_died_twice_fails_with_a_chinese_message(people, django_captu
 def test_a_live_lease_is_left_alone_and_a_second_reaper_finds_nothing(people, django_capture_on_commit_callbacks):
     job = crashed_apply(people, attempts=1)
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now() + dt.timedelta(minutes=1))
-    assert job_reap() == {"requeued": 0, "failed": 0}
+    assert job_reap() == {"requeued": 0, "failed": 0, "resent": 0}
     Job.objects.filter(pk=job.pk).update(lease_until=timezone.now() - dt.timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=False) as sent:
         first = job_reap()
         second = job_reap()  # a second beat at the same moment: the lease the first one renewed is not expired
-    assert first == {"requeued": 1, "failed": 0} and second == {"requeued": 0, "failed": 0} and len(sent) == 1
+    assert first == {"requeued": 1, "failed": 0, "resent": 0} and second == {"requeued": 0, "failed": 0, "resent": 0} and len(sent) == 1
 
 
 def test_a_redelivered_apply_after_completion_does_nothing(people):
@@ -84,3 +84,19 @@ def test_other_running_states_fail_after_their_second_attempt(people, status):
     job_reap()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.error.startswith("后台任务中断")
+
+
+def test_a_queued_job_whose_message_was_lost_is_sent_again_once(people, django_capture_on_commit_callbacks):
+    """Its sender died between the commit and the publish: after a lease the reaper sends it again, once."""
+    from core.jobs import job_start
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_start(kind="reminder_sweep", by=people.office, options={"day": "2026-03-10"})
+    assert job.status == Job.Status.QUEUED
+    assert job_reap() == {"requeued": 0, "failed": 0, "resent": 0}  # just queued: its message may be on its way
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        assert job_reap() == {"requeued": 0, "failed": 0, "resent": 1}
+        assert job_reap()["resent"] == 0  # a second beat: already sent again
+    assert len(sent) == 1
+    assert Job.objects.get(pk=job.pk).status in (Job.Status.DONE, Job.Status.FAILED)

@@ -7,7 +7,8 @@ email written to a file, one line per message, slowly enough that a kill lands i
 
 Environment (set by the test): ZG_WORKER_DB_NAME, ZG_WORKER_BROKER_URL, ZG_WORKER_QUEUE, ZG_WORKER_MAIL_LOG;
 optionally ZG_WORKER_VISIBILITY (the visibility timeout, seconds), ZG_WORKER_MAIL_DELAY (seconds per message),
-ZG_WORKER_BEAT_DAY and ZG_WORKER_BEAT_EVERY (seconds).
+ZG_WORKER_BEAT_DAY and ZG_WORKER_BEAT_EVERY (seconds), ZG_WORKER_BEAT_TASK (the task the beat fires, by default
+the daily sweep).
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_BEAT_SCHEDULER = "celery.beat:PersistentScheduler"
+_BEAT_TASK = os.environ.get("ZG_WORKER_BEAT_TASK", "supervision.tasks.daily_sweep")
 CELERY_BEAT_SCHEDULE = (
     {
-        "supervision.daily_sweep": {
-            "task": "supervision.tasks.daily_sweep",
+        _BEAT_TASK.replace(".tasks.", "."): {
+            "task": _BEAT_TASK,
             "schedule": float(os.environ["ZG_WORKER_BEAT_EVERY"]),
             "args": [os.environ["ZG_WORKER_BEAT_DAY"]],
         },
