@@ -54,7 +54,8 @@ def test_a_live_lease_is_left_alone_and_a_second_reaper_finds_nothing(people, dj
     with django_capture_on_commit_callbacks(execute=False) as sent:
         first = job_reap()
         second = job_reap()  # a second beat at the same moment: the lease the first one renewed is not expired
-    assert first == {"requeued": 1, "failed": 0, "resent": 0} and second == {"requeued": 0, "failed": 0, "resent": 0} and len(sent) == 1
+    assert first == {"requeued": 1, "failed": 0, "resent": 0}
+    assert second == {"requeued": 0, "failed": 0, "resent": 0} and len(sent) == 1
 
 
 def test_a_redelivered_apply_after_completion_does_nothing(people):
