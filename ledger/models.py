@@ -256,6 +256,8 @@ class Transition(models.Model):
         verbose_name = "流转记录"
         verbose_name_plural = "流转记录"
         ordering = ["at", "id"]
+        # A problem's state at a moment is its last transition by then (the report figures ask it of every problem).
+        indexes = [models.Index(fields=["problem", "at", "id"], name="transition_problem_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
