@@ -44,6 +44,7 @@ def test_a_bar_opens_its_problems_and_the_table_sorts(page: Page, live_server, t
     page.wait_for_timeout(1500)
     point = page.evaluate("""() => {
         const el = document.getElementById('chart-units');
+        el.scrollIntoView({block: 'center'});
         const chart = echarts.getInstanceByDom(el);
         const value = chart.getOption().series[0].data[0];
         const [x, y] = chart.convertToPixel({seriesIndex: 0}, [value / 4, 0]);
