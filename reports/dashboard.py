@@ -11,37 +11,46 @@ filtered by it shows exactly the problems the number counts, because both call `
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
-from campaigns.models import Campaign, Source
+from campaigns.models import Campaign, CampaignStatus, Source
 from ledger.models import Problem, ProblemStatus
-from units.models import Unit, scope_paths
+from units.models import Role, Unit, scope_paths
 
 from .figures import (
     GREEN,
     RED,
     YELLOW,
     Figures,
+    Group,
     Period,
     ProblemAtE,
     Snapshot,
     TrendPoint,
+    by_category,
+    by_reporting_unit,
+    by_source,
     category_tops,
     closed_in_period,
     due_soon,
     lead_unit_paths,
+    listed_at,
     monthly_trend,
+    problem_light,
     rank_units,
     reporting_unit_of,
     reporting_units,
     snapshot,
+    source_of,
     unit_lights,
 )
+from .selectors import default_campaign
 
 S = ProblemStatus
 SLOWEST = 10
@@ -110,16 +119,6 @@ class Row:
     figures: Figures
     rank: int | None
     light: str
-    drill_key: str
-
-
-@dataclass
-class Group:
-    """One category (top level of the catalogue) or one source."""
-
-    label: str
-    figures: Figures
-    drill_key: str
 
 
 @dataclass
@@ -135,8 +134,34 @@ class Dashboard:
     sources: list[Group]
     slowest: list[Row] = field(default_factory=list)
 
-    def drill(self, figure: str, dim: str = "", key: str = "") -> str:
-        return str(Drill(self.campaign.pk, self.as_of, figure, dim, key))
+    def drill(self, figure: str, dim: str = "", key: object = "") -> str:
+        return str(Drill(self.campaign.pk, self.as_of, figure, dim, str(key) if dim else ""))
+
+    def drill_url(self, figure: str, dim: str = "", key: object = "") -> str:
+        """The ledger list of exactly the problems this number counts."""
+        return f"{reverse('ledger:problem_list')}?{urlencode({'drill': self.drill(figure, dim, key)})}"
+
+
+def charts(board: Dashboard) -> dict[str, Any]:
+    """What the charts draw (the page's JSON block), with the drill-down URL of every bar."""
+    url = board.drill_url
+    ranked = [r for r in board.rows if r.figures.total]
+    return {
+        "units": {"names": [r.unit.display_name for r in ranked],
+                  "rates": [round((r.figures.closure_rate or 0) * 100, 1) for r in ranked],
+                  "totals": [r.figures.total for r in ranked],
+                  "urls": [url("total", "unit", r.unit.pk) for r in ranked]},
+        "trend": {"months": [t.label for t in board.trend], "new": [t.new for t in board.trend],
+                  "closed": [t.closed for t in board.trend],
+                  "rates": [None if t.closure_rate is None else round(t.closure_rate * 100, 1) for t in board.trend],
+                  "new_urls": [url("new", "month", t.label) for t in board.trend],
+                  "closed_urls": [url("closed_in_month", "month", t.label) for t in board.trend]},
+        "category": {"names": [g.label for g in board.categories],
+                     "totals": [g.figures.total for g in board.categories],
+                     "urls": [url("total", "category", g.key) for g in board.categories]},
+        "source": {"names": [g.label for g in board.sources], "totals": [g.figures.total for g in board.sources],
+                   "urls": [url("total", "source", g.key) for g in board.sources]},
+    }
 
 
 def period_for(as_of: dt.date) -> Period:
@@ -158,27 +183,9 @@ def scoped_snapshot(user: Any, campaign: Campaign, period: Period) -> Snapshot:
     return snap.only(visible.intersection(in_scope))
 
 
-def _listed_ids(snap: Snapshot) -> set[int]:
-    """挂牌督办 at E: counted, not 已销号, and listed on or before E (the mark as it is now)."""
-    open_ids = {p.problem_id for p in snap.problems if p.state != S.CLOSED}
-    return {pk for pk in Problem.objects.filter(campaign=snap.campaign, listed=True,
-                                                listed_at__lte=snap.period.end_moment).values_list("pk", flat=True)
-            if pk in open_ids}
-
-
-def _sources(snap: Snapshot) -> dict[int, int | None]:
-    return dict(Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source_id"))
-
-
-def _rows(user: Any, snap: Snapshot) -> tuple[list[Row], dict[int, int]]:
+def _rows(user: Any, snap: Snapshot) -> list[Row]:
     units = reporting_units(snap.campaign)
-    unit_paths = lead_unit_paths(snap)
-    owner = reporting_unit_of(units, unit_paths)
-    table: dict[int, Figures] = {u.pk: Figures() for u in units}
-    for p in snap.problems:
-        row = owner.get(p.lead_unit_id or 0)
-        if row is not None:
-            table[row].add(p, snap.period.end)
+    table = by_reporting_unit(snap, units)
     paths = scope_paths(user)
     if paths is not None:
         # A viewer's rows: the reporting units holding their scope, or lying within it.
@@ -186,9 +193,9 @@ def _rows(user: Any, snap: Snapshot) -> tuple[list[Row], dict[int, int]]:
                  or any(u.path.startswith(s) or s.startswith(u.path) for s in paths)]
     lights = unit_lights(snap, units, table)
     ranks = {r.unit_id: r.rank for r in rank_units({u.pk: table[u.pk] for u in units})}
-    rows = [Row(u, table[u.pk], ranks.get(u.pk), lights[u.pk], str(u.pk)) for u in units]
+    rows = [Row(u, table[u.pk], ranks.get(u.pk), lights[u.pk]) for u in units]
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.sort_order, r.unit.path))
-    return rows, owner
+    return rows
 
 
 def build_dashboard(user: Any, campaign: Campaign, as_of: dt.date | None = None) -> Dashboard:
@@ -200,45 +207,31 @@ def build_dashboard(user: Any, campaign: Campaign, as_of: dt.date | None = None)
     lights = {RED: 0, YELLOW: 0, GREEN: 0}
     for p in snap.problems:
         if p.state == S.IN_PROGRESS:
-            lights[_light(p, soon)] += 1
-    rows, _owner = _rows(user, snap)
+            lights[problem_light(p, soon)] += 1
+    rows = _rows(user, snap)
     ranked = [r for r in rows if r.rank is not None]
     slowest = sorted(ranked, key=lambda r: (-(r.rank or 0), r.unit.sort_order, r.unit.path))[:SLOWEST]
-
-    roots, top = category_tops(campaign)
-    by_category: dict[int | None, Figures] = defaultdict(Figures)
-    for p in snap.problems:
-        by_category[top.get(p.category_id or 0)].add(p, snap.period.end)
-    categories = [Group(roots[c].name, by_category[c], str(c))
-                  for c in sorted((c for c in by_category if c is not None),
-                                  key=lambda c: (roots[c].sort_order, roots[c].code))]
-    if None in by_category:
-        categories.append(Group("未分类", by_category[None], "0"))
-
-    source_of = _sources(snap)
-    by_source: dict[int | None, Figures] = defaultdict(Figures)
-    for p in snap.problems:
-        by_source[source_of.get(p.problem_id)].add(p, snap.period.end)
-    names = dict(Source.objects.filter(pk__in=[s for s in by_source if s]).values_list("pk", "name"))
-    picked = sorted((s for s in by_source if s), key=lambda s: names.get(s, ""))
-    sources = [Group(names[s], by_source[s], str(s)) for s in picked]
-    if None in by_source:
-        sources.append(Group("未填来源", by_source[None], "0"))
-
     trend = monthly_trend(campaign, as_of, problem_ids=[p.problem_id for p in snap.problems]
                           if scope_paths(user) is not None else None)
-    return Dashboard(campaign=campaign, as_of=as_of, figures=figures, lights=lights, listed=len(_listed_ids(snap)),
-                     rows=rows, trend=trend, categories=categories, sources=sources, slowest=slowest)
+    listed = len(listed_at(snap, open_only=True))
+    return Dashboard(campaign=campaign, as_of=as_of, figures=figures, lights=lights, listed=listed, rows=rows,
+                     trend=trend, categories=by_category(snap), sources=by_source(snap), slowest=slowest)
 
 
-def _light(p: ProblemAtE, soon: set[int]) -> str:
-    return RED if p.overdue else YELLOW if p.problem_id in soon else GREEN
+def leader_home(user: Any) -> Dashboard | None:
+    """A leader's 工作台: the running campaign's dashboard within their scope (None for others, and for the office,
+    whose 工作台 has its own cards)."""
+    if not (user and user.is_authenticated and user.has_role(Role.LEADER)) or user.has_role(Role.OFFICE):
+        return None
+    campaign = default_campaign(user)
+    return build_dashboard(user, campaign) if campaign and campaign.status == CampaignStatus.ACTIVE else None
 
 
 def _figure_matches(figure: str, p: ProblemAtE, end: dt.date, soon: set[int], listed: set[int],
                     closed_now: set[int]) -> bool:
     if figure in ("red", "yellow", "green"):
-        return p.state == S.IN_PROGRESS and _light(p, soon) == {"red": RED, "yellow": YELLOW, "green": GREEN}[figure]
+        return p.state == S.IN_PROGRESS and problem_light(p, soon) == {"red": RED, "yellow": YELLOW,
+                                                                        "green": GREEN}[figure]
     if figure == "listed":
         return p.problem_id in listed
     if figure == "closed_in_month":
@@ -269,19 +262,19 @@ def drill_ids(user: Any, drill: Drill) -> tuple[str, list[int]]:
         label.append(unit.name if unit else "（单位不存在）")
     elif drill.dim == "category":
         roots, top = category_tops(campaign)
-        key = int(drill.key) or None
-        problems = [p for p in problems if top.get(p.category_id or 0) == key]
+        key = int(drill.key)
+        problems = [p for p in problems if top.get(p.category_id or 0, 0) == key]
         label.append(roots[key].name if key in roots else "未分类")
     elif drill.dim == "source":
-        key = int(drill.key) or None
-        source_of = _sources(snap)
-        problems = [p for p in problems if source_of.get(p.problem_id) == key]
+        key = int(drill.key)
+        of = source_of(snap)
+        problems = [p for p in problems if of.get(p.problem_id, 0) == key]
         name = Source.objects.filter(pk=key).values_list("name", flat=True).first() if key else None
         label.append(name or "未填来源")
     elif drill.dim == "month":
         label.append(f"{period.end.year}年{period.end.month}月")
     soon = {p.problem_id for p in due_soon(snap)}
-    listed = _listed_ids(snap) if drill.figure == "listed" else set()
+    listed = listed_at(snap, open_only=True) if drill.figure == "listed" else set()
     closed_now = set(closed_in_period(snap)) if drill.figure == "closed_in_month" else set()
     ids = [p.problem_id for p in problems
            if _figure_matches(drill.figure, p, snap.period.end, soon, listed, closed_now)]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from campaigns.models import Campaign, Category, DeadlineMode
+from campaigns.models import Campaign, Category, DeadlineMode, Source
 from campaigns.workdays import add_days, overrides_map, working_days_between
 from ledger.history import facts_at
 from ledger.models import (
@@ -331,6 +331,49 @@ def category_tops(campaign: Campaign) -> tuple[dict[int, Category], dict[int, in
     return roots, top
 
 
+@dataclass(frozen=True)
+class Group:
+    """The figures of one 方面 of the catalogue or one source; `key` is its id (0: none)."""
+
+    key: int
+    label: str
+    figures: Figures
+
+
+def by_category(snap: Snapshot) -> list[Group]:
+    """By the catalogue's top level (方面) the categories stood under at E, in the catalogue's order; problems
+    without a category last, as 未分类."""
+    roots, top = category_tops(snap.campaign)
+    table: dict[int, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        table[top.get(p.category_id or 0, 0)].add(p, snap.period.end)
+    order = sorted((c for c in roots.values() if c.pk in table), key=lambda c: (c.sort_order, c.code))
+    out = [Group(c.pk, c.name, table[c.pk]) for c in order]
+    return out + ([Group(0, "未分类", table[0])] if 0 in table else [])
+
+
+def source_of(snap: Snapshot) -> dict[int, int]:
+    """{problem id: its source's id (0: none)} for the campaign's problems (the source as it is now)."""
+    return {pk: sid or 0 for pk, sid in Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source_id")}
+
+
+def by_source(snap: Snapshot) -> list[Group]:
+    """By source, in the campaign's order of its sources; problems without one last, as 未填来源."""
+    of = source_of(snap)
+    table: dict[int, Figures] = defaultdict(Figures)
+    for p in snap.problems:
+        table[of.get(p.problem_id, 0)].add(p, snap.period.end)
+    sources = Source.objects.filter(pk__in=[k for k in table if k]).order_by("sort_order", "name")
+    out = [Group(src.pk, src.name, table[src.pk]) for src in sources]
+    return out + ([Group(0, "未填来源", table[0])] if 0 in table else [])
+
+
+def campaign_began(campaign: Campaign, default: dt.date) -> dt.date:
+    """The day of the campaign's first recorded step (`default` before it has any)."""
+    first = Transition.objects.filter(problem__campaign=campaign).aggregate(first=Min("at"))["first"]
+    return timezone.localdate(first) if first else default
+
+
 def closed_in_period(snap: Snapshot) -> dict[int, dt.datetime]:
     """The problems 已销号 at E whose closing step (their last one to 已销号 by E) falls within the period."""
     closed = {p.problem_id for p in snap.problems if p.state == S.CLOSED}
@@ -378,8 +421,7 @@ def black_list_streaks(campaign: Campaign, period: Period, kind: str, units: lis
     on_list = set(current if current is not None else black_list(campaign, snapshot(campaign, period), units)[1])
     streak = {uid: 1 for uid in on_list}
     alive = set(on_list)
-    first = Transition.objects.filter(problem__campaign=campaign).aggregate(first=Min("at"))["first"]
-    earliest = timezone.localdate(first) if first else period.start
+    earliest = campaign_began(campaign, period.start)
     before = period
     for _ in range(limit - 1):
         if not alive:
@@ -416,8 +458,7 @@ def monthly_trend(campaign: Campaign, until: dt.date, *, months: int = 12,
     one pass over the campaign's transitions: the same definitions as `snapshot`, without reading the facts."""
     last = Period.month(until.year, until.month).until(until)
     periods = [last]
-    first = Transition.objects.filter(problem__campaign=campaign).aggregate(first=Min("at"))["first"]
-    earliest = timezone.localdate(first) if first else until
+    earliest = campaign_began(campaign, until)
     while len(periods) < months and periods[-1].start > earliest:
         periods.append(periods[-1].previous_month())
     periods.reverse()
@@ -504,9 +545,10 @@ def supervision_at(snap: Snapshot, ids: Iterable[int]) -> dict[int, Supervised]:
                             tuple(orders.get(pid, ()))) for pid in ids}
 
 
-def listed_at(snap: Snapshot) -> set[int]:
-    """挂牌督办 at E: counted problems carrying the mark, set on or before E (the mark as it is now)."""
-    counted = {p.problem_id for p in snap.problems}
+def listed_at(snap: Snapshot, *, open_only: bool = False) -> set[int]:
+    """挂牌督办 at E: counted problems carrying the mark, set on or before E (the mark as it is now); with
+    `open_only`, those not 已销号 at E."""
+    counted = {p.problem_id for p in snap.problems if not (open_only and p.state == S.CLOSED)}
     return {pk for pk in Problem.objects.filter(campaign=snap.campaign, listed=True,
                                                 listed_at__lte=snap.period.end_moment).values_list("pk", flat=True)
             if pk in counted}

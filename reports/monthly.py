@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,12 +31,14 @@ from .figures import (
     RED,
     YELLOW,
     Figures,
+    Group,
     Period,
     ProblemAtE,
     Snapshot,
     black_list_streaks,
+    by_category,
     by_reporting_unit,
-    category_tops,
+    by_source,
     closed_in_period,
     honour_and_black_lists,
     listed_at,
@@ -194,31 +195,11 @@ GROUP_HEADERS = [("问题总数", 9), ("已销号", 9), ("待核查", 9), ("整�
                  ("按期整改率", 11)]
 
 
-def _by_category(snap: Snapshot) -> list[tuple[str, Figures]]:
-    """By the catalogue's top level (方面), as the categories stood at E."""
-    roots_by_id, top = category_tops(snap.campaign)
-    table: dict[int | None, Figures] = defaultdict(Figures)
-    for p in snap.problems:
-        table[top.get(p.category_id or 0)].add(p, snap.period.end)
-    roots = sorted((c for c in roots_by_id.values() if c.pk in table), key=lambda c: (c.sort_order, c.code))
-    out = [(c.name, table[c.pk]) for c in roots]
-    if None in table:
-        out.append(("未分类", table[None]))
-    return out
-
-
-def _by_source(snap: Snapshot) -> list[tuple[str, Figures]]:
-    source_of = dict(Problem.objects.filter(campaign=snap.campaign).values_list("pk", "source__name"))
-    table: dict[str, Figures] = defaultdict(Figures)
-    for p in snap.problems:
-        table[source_of.get(p.problem_id) or "未填来源"].add(p, snap.period.end)
-    return sorted(table.items(), key=lambda kv: (kv[0] == "未填来源", -kv[1].total, kv[0]))
-
-
-def _groups(wb: Workbook, name: str, label: str, title: str, rows: list[tuple[str, Figures]]) -> None:
+def _groups(wb: Workbook, name: str, label: str, title: str, rows: list[Group]) -> None:
     ws = _sheet(wb, name, title, [(label, 36), *GROUP_HEADERS], first=False)
-    for i, (text, f) in enumerate(rows):
-        _write_row(ws, FIRST_DATA_ROW + i, [text, f.total, f.closed, f.pending_review, f.in_progress, f.overdue,
+    for i, g in enumerate(rows):
+        f = g.figures
+        _write_row(ws, FIRST_DATA_ROW + i, [g.label, f.total, f.closed, f.pending_review, f.in_progress, f.overdue,
                                             _rate(f.closure_rate), _rate(f.on_time_rate)], left=(1,))
 
 
@@ -263,8 +244,8 @@ def build_monthly_xlsx(campaign: Campaign, period: Period, *, notes: str = "") -
         return [ProblemStatus(p.state).label, at, problem.listed_reason]
 
     _problem_list(wb, "挂牌督办清单", title, listed, [("状态", 9), ("挂牌日期", 12), ("挂牌说明", 30)], listed_cells)
-    _groups(wb, "按类别", "问题类别", title, _by_category(snap))
-    _groups(wb, "按来源", "问题来源", title, _by_source(snap))
+    _groups(wb, "按类别", "问题类别", title, by_category(snap))
+    _groups(wb, "按来源", "问题来源", title, by_source(snap))
 
     out = io.BytesIO()
     wb.save(out)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from ledger.workflow import is_office
 from units.models import Role, scope_paths
 
@@ -40,6 +40,12 @@ def campaigns_for(user: Any) -> QuerySet[Campaign]:
     roots = Campaign.jurisdiction.through.objects.values_list("campaign_id", "unit__path")
     ids = {cid for cid, root in roots if any(p.startswith(root) for p in paths)}
     return qs.filter(pk__in=ids)
+
+
+def default_campaign(user: Any) -> Campaign | None:
+    """The campaign a dashboard opens on: the latest one running, else the latest one."""
+    campaigns = campaigns_for(user).order_by("-start_date", "-id")
+    return campaigns.filter(status=CampaignStatus.ACTIVE).first() or campaigns.first()
 
 
 def runs_for(user: Any) -> QuerySet[ReportRun]:

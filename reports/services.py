@@ -26,16 +26,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.workdays import is_workday, overrides_map
+from campaigns.workdays import add_working_days, is_workday, overrides_map
 from core.audit import Action, audit_record
 from core.jobs import job_start
 from ledger.models import Transition, TransitionAction
-from ledger.workflow import ROLE, WorkflowError, is_office
+from ledger.workflow import ROLE, WorkflowError
 from notifications.services import notify
 from units.models import Role, User
 
 from .figures import Period, rate_text, snapshot
 from .models import ReportKind, ReportRun, ReportStatus
+from .selectors import sees_all
 
 logger = logging.getLogger(__name__)
 RUNNER_KIND = "report_build"
@@ -106,7 +107,8 @@ def counted_period(run: ReportRun) -> Period:
 # ---- building ---------------------------------------------------------------------------------------------------
 
 def may_build(user: Any) -> bool:
-    return is_office(user) or bool(user and user.is_authenticated and user.is_active and user.has_role(Role.ADMIN))
+    """The office and admins build reports and put the signed finals back (they also see every run)."""
+    return sees_all(user)
 
 
 def _import_note(campaign: Campaign, period: Period) -> str:
@@ -255,10 +257,8 @@ def _tell_ready(run: ReportRun) -> None:
     digest ("您有1份报表已生成"); once per run."""
     title = f"{run.campaign.name}{period_text(run)}{run.get_kind_display()}已生成（第{run.version}版）"
     url = reverse("reports:run_detail", args=[run.pk])
-    people = User.objects.filter(is_active=True).filter(pk__in=[
-        *User.objects.with_role(Role.OFFICE).values_list("pk", flat=True),
-        *User.objects.with_role(Role.LEADER).values_list("pk", flat=True)])
-    notify(ref=f"report:{run.pk}", title=title, url=url, recipients=list(people), group="report_ready")
+    people = (User.objects.with_role(Role.OFFICE) | User.objects.with_role(Role.LEADER)).filter(is_active=True)
+    notify(ref=f"report:{run.pk}", title=title, url=url, recipients=list(people.distinct()), group="report_ready")
 
 
 # ---- the signed final -------------------------------------------------------------------------------------------
@@ -297,9 +297,8 @@ def report_upload_final(*, run: ReportRun, by: Any, upload: UploadedFile, ip: st
 # ---- the schedule -----------------------------------------------------------------------------------------------
 
 def _first_workday_from(day: dt.date, overrides: dict[dt.date, bool]) -> dt.date:
-    while not is_workday(day, overrides):
-        day += dt.timedelta(days=1)
-    return day
+    """`day` itself when worked, else the next working day."""
+    return add_working_days(day - dt.timedelta(days=1), 1, overrides)
 
 
 def due_builds(campaign: Campaign, day: dt.date, overrides: dict[dt.date, bool]) -> list[tuple[str, str, dt.date]]:

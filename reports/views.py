@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +18,7 @@ from core.audit import Action, audit_record, client_ip
 from ledger.workflow import WorkflowError
 
 from . import selectors, services
-from .dashboard import DIMENSIONS, build_dashboard
+from .dashboard import DIMENSIONS, build_dashboard, charts
 from .forms import BuildForm, DashboardForm, FinalForm
 from .models import ReportKind, ReportRun, ReportStatus
 from .resources import TABLES, dashboard_table_xlsx
@@ -152,36 +151,10 @@ def _board(request: HttpRequest) -> tuple[DashboardForm, Any]:
     campaigns = selectors.campaigns_for(request.user).order_by("-start_date", "-id")
     form = DashboardForm(request.GET or None, campaigns=campaigns, initial={"as_of": timezone.localdate()})
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    campaign = data.get("campaign") or campaigns.exclude(status="ended").first() or campaigns.first()
+    campaign = data.get("campaign") or selectors.default_campaign(request.user)
     if campaign is None:
         return form, None
     return form, build_dashboard(request.user, campaign, data.get("as_of") or timezone.localdate())
-
-
-def chart_data(board: Any) -> dict[str, Any]:
-    """What the charts draw, with the drill-down URL of every bar."""
-    base = reverse("ledger:problem_list")
-
-    def url(figure: str, dim: str = "", key: str = "") -> str:
-        return f"{base}?drill={board.drill(figure, dim, key)}"
-
-    ranked = [r for r in board.rows if r.figures.total]
-    return {
-        "units": {"names": [r.unit.display_name for r in ranked],
-                  "rates": [round((r.figures.closure_rate or 0) * 100, 1) for r in ranked],
-                  "totals": [r.figures.total for r in ranked],
-                  "urls": [url("total", "unit", r.drill_key) for r in ranked]},
-        "trend": {"months": [t.label for t in board.trend], "new": [t.new for t in board.trend],
-                  "closed": [t.closed for t in board.trend],
-                  "rates": [None if t.closure_rate is None else round(t.closure_rate * 100, 1) for t in board.trend],
-                  "new_urls": [url("new", "month", t.label) for t in board.trend],
-                  "closed_urls": [url("closed_in_month", "month", t.label) for t in board.trend]},
-        "category": {"names": [g.label for g in board.categories],
-                     "totals": [g.figures.total for g in board.categories],
-                     "urls": [url("total", "category", g.drill_key) for g in board.categories]},
-        "source": {"names": [g.label for g in board.sources], "totals": [g.figures.total for g in board.sources],
-                   "urls": [url("total", "source", g.drill_key) for g in board.sources]},
-    }
 
 
 @login_required
@@ -190,7 +163,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """统计分析: the closure dashboard of a campaign as it stood at the end of a day, within the user's scope."""
     form, board = _board(request)
     return render(request, "reports/dashboard.html", {
-        "form": form, "board": board, "charts": chart_data(board) if board else None,
+        "form": form, "board": board, "charts": charts(board) if board else None,
         "dims": DIMENSIONS, "tables": TABLES,
     })
 

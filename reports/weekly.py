@@ -21,11 +21,8 @@ from .figures import (
     Figures,
     Period,
     ProblemAtE,
-    Snapshot,
     by_reporting_unit,
     closed_in_period,
-    lead_unit_paths,
-    reporting_unit_of,
     reporting_units,
     snapshot,
     unit_lights,
@@ -39,19 +36,9 @@ def weekly_title(campaign: Campaign, period: Period) -> str:
     return (f"{campaign.name}作风问题整改周报（{year}年第{week}周，{s.month}月{s.day}日—{e.month}月{e.day}日）")
 
 
-def _closed_by_unit(snap: Snapshot, units: list[Any]) -> dict[int, int]:
-    closed = closed_in_period(snap)
-    owner = reporting_unit_of(units, lead_unit_paths(snap))
-    out = {u.pk: 0 for u in units}
-    for p in snap.problems:
-        if p.problem_id in closed and owner.get(p.lead_unit_id or 0) in out:
-            out[owner[p.lead_unit_id or 0]] += 1
-    return out
-
-
 def build_weekly_xlsx(campaign: Campaign, period: Period) -> bytes:
     snap = snapshot(campaign, period)
-    before = snapshot(campaign, Period(period.start - dt.timedelta(days=7), period.start - dt.timedelta(days=1)))
+    before = snapshot(campaign, period.previous("weekly"))
     title = weekly_title(campaign, period)
     wb = Workbook()
     now, then = snap.figures(), before.figures()
@@ -70,13 +57,14 @@ def build_weekly_xlsx(campaign: Campaign, period: Period) -> bytes:
 
     units = reporting_units(campaign)
     table: dict[int, Figures] = by_reporting_unit(snap, units)
-    closed = _closed_by_unit(snap, units)
+    closed = by_reporting_unit(snap.only(closed_in_period(snap)), units)
     lights = unit_lights(snap, units, table)
     ws = _sheet(wb, "各单位", title, [("单位", 28), ("问题总数", 9), ("本周新增", 9), ("本周销号", 9), ("逾期", 8),
                                       ("整改率", 10), ("亮灯", 7)], first=False)
     for i, u in enumerate(units):
         f = table[u.pk]
-        _write_row(ws, FIRST_DATA_ROW + i, [u.name, f.total, f.new, closed[u.pk], f.overdue, _rate(f.closure_rate),
+        _write_row(ws, FIRST_DATA_ROW + i, [u.name, f.total, f.new, closed[u.pk].total, f.overdue,
+                                            _rate(f.closure_rate),
                                             lights[u.pk]], left=(1,))
 
     overdue = sorted((p for p in snap.problems if p.overdue), key=lambda p: -p.overdue_days)

@@ -3,8 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.urls import reverse
-from django.utils.http import urlencode
 
 from reports.figures import rate_text
 
@@ -14,7 +12,7 @@ register = template.Library()
 @register.simple_tag
 def drill_url(board: Any, figure: str, dim: str = "", key: Any = "") -> str:
     """The ledger list of exactly the problems one dashboard number counts."""
-    return f"{reverse('ledger:problem_list')}?{urlencode({'drill': board.drill(figure, dim, str(key) if dim else '')})}"
+    return str(board.drill_url(figure, dim, key))
 
 
 @register.filter
@@ -24,14 +22,7 @@ def rate(value: float | None) -> str:
 
 @register.simple_tag(takes_context=True)
 def leader_dashboard(context: Any) -> Any:
-    """The leader's 工作台: the dashboard of the running campaign within their scope (None for others)."""
-    from campaigns.models import CampaignStatus
-    from reports.dashboard import build_dashboard
-    from reports.selectors import campaigns_for
-    from units.models import Role
+    """The leader's 工作台 (`reports.dashboard.leader_home`)."""
+    from reports.dashboard import leader_home
 
-    user = context.get("user")
-    if not user or not user.is_authenticated or not user.has_role(Role.LEADER) or user.has_role(Role.OFFICE):
-        return None
-    campaign = (campaigns_for(user).filter(status=CampaignStatus.ACTIVE).order_by("-start_date", "-id").first())
-    return build_dashboard(user, campaign) if campaign else None
+    return leader_home(context.get("user"))

@@ -22,9 +22,10 @@ from core.models import Job
 from notifications.models import Notification
 from reports.models import ReportRun, ReportStatus
 from reports.services import due_builds
+from tests.factories import UnitFactory, UserFactory
 from tests.ledger.factories import CampaignFactory, make_problem
 from tests.supervision.test_crash import SKIP, Celeries, celeries, wait_for  # noqa: F401
-from units.models import Role, Unit, User, UserRole
+from units.models import Role
 
 pytestmark = [pytest.mark.skipif(bool(SKIP), reason=SKIP or "-"), pytest.mark.django_db(transaction=True)]
 
@@ -33,19 +34,10 @@ TASK = "reports.tasks.scheduled_builds"
 
 
 def county():
-    root = Unit.objects.create(code="R", name="示范县", path="", depth=0)
-    root.path = f"{root.pk}/"
-    root.save()
-    units = []
-    for i in range(20):
-        u = Unit.objects.create(code=f"U{i}", name=f"县第{i}局", parent=root, path="", depth=1)
-        u.path = f"{root.path}{u.pk}/"
-        u.save()
-        units.append(u)
-    office = User.objects.create(username="office", full_name="作风办", unit=root)
-    UserRole.objects.create(user=office, role=Role.OFFICE)
-    leader = User.objects.create(username="leader", full_name="领导", unit=root)
-    UserRole.objects.create(user=leader, role=Role.LEADER)
+    root = UnitFactory(code="R", name="示范县")
+    units = [UnitFactory(code=f"U{i}", name=f"县第{i}局", parent=root) for i in range(20)]
+    office = UserFactory(username="office", full_name="作风办", unit=root, roles=[Role.OFFICE])
+    leader = UserFactory(username="leader", full_name="领导", unit=root, roles=[Role.LEADER])
     campaign = CampaignFactory(status=CampaignStatus.ACTIVE, start_date=dt.date(2026, 1, 1),
                                end_date=dt.date(2026, 12, 31), monthly_report_day=28)
     campaign.jurisdiction.set([root])
