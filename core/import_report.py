@@ -55,6 +55,17 @@ class RosterReport:
     # Units deactivated by the import (chosen from `missing`): {"id", "code", "name"}.
     deactivated: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False  # True once the rows were written
+    # The file's columns and the field each was matched to (`core.xlsx.FileColumn.to_json`), in file order.
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    sheet: str = ""
+    header_row: int = 0
+    signature: str = ""  # the header's (`core.xlsx.header_signature`), to save and offer the mapping
+    mapping_name: str = ""  # the saved mapping applied
+    warnings: list[str] = field(default_factory=list)
+    # What the user must confirm before the import: {"id", "message"}; `confirmed` lists the ids they confirmed.
+    confirmations: list[dict[str, str]] = field(default_factory=list)
+    # Words of the file that need a decision before anything is written (e.g. an unknown 问题来源).
+    pending: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -65,7 +76,7 @@ class RosterReport:
 
     @property
     def ok(self) -> bool:
-        return not self.file_errors and not any(r.status == ERROR for r in self.rows)
+        return not self.file_errors and not self.pending and not any(r.status == ERROR for r in self.rows)
 
     @property
     def errors(self) -> list[str]:
@@ -88,6 +99,14 @@ class RosterReport:
             "deactivated": list(self.deactivated),
             "applied": self.applied,
             "summary": self.summary_line(),
+            "columns": list(self.columns),
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+            "signature": self.signature,
+            "mapping_name": self.mapping_name,
+            "warnings": list(self.warnings),
+            "confirmations": list(self.confirmations),
+            "pending": list(self.pending),
         }
 
     @classmethod
@@ -100,7 +119,37 @@ class RosterReport:
             initial_passwords=list(d.get("initial_passwords", [])),
             deactivated=list(d.get("deactivated", [])),
             applied=bool(d.get("applied", False)),
+            **cls._mapping_json(d),
         )
+
+    @staticmethod
+    def _mapping_json(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "columns": list(d.get("columns", [])), "sheet": d.get("sheet", ""), "header_row": d.get("header_row", 0),
+            "signature": d.get("signature", ""), "mapping_name": d.get("mapping_name", ""),
+            "warnings": list(d.get("warnings", [])), "confirmations": list(d.get("confirmations", [])),
+            "pending": list(d.get("pending", [])),
+        }
+
+    def take_header(self, header: Any, sheet: str) -> None:
+        """Record the header found (a `core.xlsx.HeaderMatch`): the columns, their mapping and what to say of it."""
+        self.columns = header.columns_json()
+        self.sheet, self.header_row, self.signature = sheet, header.row, header.signature
+        self.mapping_name = header.mapping_name
+        self.warnings.extend(header.warnings())
+
+    def take_reading(self, other: RosterReport) -> None:
+        """What reading the file found (columns, mapping, warnings) onto this report, made by the planning."""
+        for name in ("columns", "sheet", "header_row", "signature", "mapping_name"):
+            setattr(self, name, getattr(other, name))
+        self.warnings[:0] = other.warnings
+
+    def unconfirmed(self, confirmed: Any) -> list[dict[str, str]]:
+        """The confirmations asked for and not given; each also becomes a file error, so nothing is written."""
+        left = [c for c in self.confirmations if c["id"] not in set(confirmed or ())]
+        for c in left:
+            self.file_errors.append(f"需要确认后才能导入：{c['message']}")
+        return left
 
 
 class Progress:

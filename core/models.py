@@ -124,5 +124,31 @@ class Job(models.Model):
             and not self.report.get("file_errors")
             and not counts.get("error")
             and not self.report.get("conflicts_open")
+            and not self.report.get("pending")
             and bool(self.report)
         )
+
+
+class ImportMapping(models.Model):
+    """A column mapping an admin saved for a file layout: offered again for a file with the same headers."""
+
+    kind = models.CharField("文件类型", max_length=32)
+    name = models.CharField("名称", max_length=100)
+    signature = models.CharField("表头特征", max_length=40, db_index=True)
+    headers = models.JSONField("表头", default=list)
+    mapping = models.JSONField("列映射", default=dict, help_text="列字母 → 字段（空为不导入）")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="保存人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("保存时间", auto_now_add=True)
+    used_at = models.DateTimeField("最近使用", auto_now=True)
+
+    class Meta:
+        verbose_name = "列映射"
+        verbose_name_plural = "列映射"
+        ordering = ["-used_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="unique_import_mapping_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -71,6 +71,9 @@ class UnitQuerySet(models.QuerySet["Unit"]):
 
 class Unit(models.Model):
     code = models.CharField("单位编码", max_length=64, unique=True)
+    # A roster listed the unit without a code (垂直管理、驻县单位 often have none): the code is the system's own,
+    # later rosters find the unit by its full name, and the first one that gives a code sets it.
+    code_is_internal = models.BooleanField("系统生成编码", default=False)
     name = models.CharField("单位名称", max_length=200, db_index=True)
     short_name = models.CharField("单位简称", max_length=100, blank=True)
     kind = models.CharField("单位类型", max_length=32, choices=UnitKind.choices, default=UnitKind.OTHER)

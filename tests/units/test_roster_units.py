@@ -274,10 +274,13 @@ def test_missing_required_column(existing, tmp_path):
 
 
 def test_blank_required_cell(existing, tmp_path):
-    rows = [*TREE[:4], [5, D, "  ", "一科", "其他", C, 5], [6, None, "无编码单位", "", "", ROOT, 6]]
+    # A blank code alone is not an error (the unit gets a system code, see test_units_without_code); a blank code
+    # with a blank name is: nothing identifies the unit.
+    rows = [*TREE[:4], [5, D, "  ", "一科", "其他", C, 5], [6, None, "无编码单位", "", "", ROOT, 6],
+            [7, None, "", "", "", ROOT, 7]]
     before = snapshot()
     report = apply_roster("units", roster(tmp_path, rows), by=None)
-    assert report.errors == ["第6行「单位名称」列：单位名称不能为空", "第7行「单位编码」列：单位编码不能为空"]
+    assert report.errors == ["第6行「单位名称」列：单位名称不能为空", "第8行「单位名称」列：单位名称不能为空"]
     assert report.counts["error"] == 2
     assert snapshot() == before
 

@@ -8,8 +8,9 @@ the database, and several units move in one roster (even under units the same ro
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -31,7 +32,8 @@ from core.import_report import (
     field_label,
     file_label,
 )
-from core.xlsx import Record, Table, XlsxError, normalize_header, read_table
+from core.mappings import read_mapped
+from core.xlsx import Record, Table, halfwidth, normalize_header
 from units.models import Unit, UnitKind
 from units.services import depth_of, unit_child_path
 from units.validators import USCC_ALPHABET, uscc_check_char
@@ -47,7 +49,7 @@ _ADVISORY_LOCK_KEY = 0x5A47_0001
 
 def normalize_code(text: str) -> str:
     """Unit codes arrive with stray spaces (also full-width, also inside); none belongs to the code."""
-    return _SPACES.sub("", text)
+    return _SPACES.sub("", halfwidth(text))
 
 
 @functools.cache
@@ -75,6 +77,7 @@ def map_kind(word: str) -> str:
 class DbUnit(NamedTuple):
     id: int
     code: str
+    code_is_internal: bool
     name: str
     short_name: str
     kind: str
@@ -104,6 +107,8 @@ class UnitRow:
     record: Record
     errors: list[str] = field(default_factory=list)
     parent_code: str | None = None  # resolved; "" top level, None keep the system's
+    internal: bool = False  # no code in the roster: `code` is the system's own (new) or the unit's found by name
+    recoded_from: str = ""  # the internal code of the unit this row gives a real code to
 
     def error(self, key: str, message: str) -> None:
         self.errors.append(str(self.record.error(key, message)))
@@ -139,9 +144,7 @@ def parse_rows(table: Table) -> list[UnitRow]:
             record=rec,
             errors=[str(e) for e in rec.errors],
         )
-        if not r.code:
-            r.error("code", "单位编码不能为空")
-        elif message := _check_code(r.code):
+        if r.code and (message := _check_code(r.code)):
             r.error("code", message)
         if not r.name:
             r.error("name", "单位名称不能为空")
@@ -181,6 +184,7 @@ def plan_units(rows: list[UnitRow], *, progress: ProgressFn | None = None) -> Un
     """Compare the roster with the unit table. Reads only."""
     report = RosterReport(kind="units")
     db_list = [DbUnit(*v) for v in Unit.objects.order_by("path").values_list(*DB_FIELDS)]
+    db_list = _codes_by_name(rows, db_list)
     db = {u.code: u for u in db_list}
     code_of_id = {u.id: u.code for u in db_list}
 
@@ -270,6 +274,61 @@ def plan_units(rows: list[UnitRow], *, progress: ProgressFn | None = None) -> Un
     return plan
 
 
+def internal_code(name: str, taken: Collection[str]) -> str:
+    """The system's own code for a unit listed without one: stable for a name, never a real code's shape."""
+    base = "NC-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:10].upper()
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _codes_by_name(rows: list[UnitRow], db_list: list[DbUnit]) -> list[DbUnit]:
+    """Rows without a code are found by their full name: an existing unit of that name (its code), else a new unit
+    with an internal code. A row with a real code that the system lacks, naming a unit that has only an internal
+    code, gives that unit its code: the snapshot then holds the unit under the new code (`recoded_from` says so).
+
+    Returns the snapshot to plan against."""
+    names = Counter(r.name for r in rows if r.name)
+    by_name: dict[str, list[DbUnit]] = defaultdict(list)
+    for u in db_list:
+        by_name[u.name].append(u)
+    codes = {u.code for u in db_list}
+    file_codes = {r.code for r in rows if r.code}
+    taken = codes | file_codes
+    recoded: dict[str, str] = {}  # internal code → the real code the roster gives
+    for r in rows:
+        if r.code or not r.name:
+            if r.code and r.code not in codes and names[r.name] == 1:
+                internal = [u for u in by_name.get(r.name, []) if u.code_is_internal]
+                if len(internal) == 1 and internal[0].code not in file_codes and internal[0].code not in recoded:
+                    r.recoded_from = internal[0].code
+                    recoded[internal[0].code] = r.code
+            continue
+        if not r.name:
+            continue
+        if names[r.name] > 1:
+            r.error("code", f"单位编码为空，且单位名称“{r.name}”在本表中出现 {names[r.name]} 次：没有编码的单位须有唯一的全称，"
+                            "请填写单位编码")
+            continue
+        found = by_name.get(r.name, [])
+        if len(found) > 1:
+            found = [u for u in found if u.is_active] or found
+        if len(found) > 1:
+            r.error("code", f"单位编码为空，且系统中有 {len(found)} 个名为“{r.name}”的单位，请填写单位编码")
+            continue
+        r.internal = True
+        if found:
+            r.code = found[0].code
+        else:
+            r.code = internal_code(r.name, taken)
+            taken.add(r.code)
+    if not recoded:
+        return db_list
+    return [u._replace(code=recoded[u.code]) if u.code in recoded else u for u in db_list]
+
+
 def _find_cycles(first: dict[str, UnitRow], parent_of: dict[str, str]) -> list[list[str]]:
     done: set[str] = set()
     cycles: list[list[str]] = []
@@ -301,8 +360,11 @@ def _outcome(r: UnitRow, plan: UnitPlan, first: dict[str, UnitRow], code_of_id: 
     old = plan.db.get(r.code)
     if old is None:
         plan.new_rows.append(r)
-        return RowOutcome(row=r.row, status=NEW, key=r.code, label=r.name)
+        notices = [f"第{r.row}行没有单位编码，已生成系统编码 {r.code}；以后的名册按单位全称对应，填上编码后即更新"] if r.internal else []
+        return RowOutcome(row=r.row, status=NEW, key=r.code, label=r.name, notices=notices)
     values: dict[str, Any] = {"name": r.name}
+    if r.recoded_from:
+        values["code_is_internal"] = False
     if r.short_name is not None:
         values["short_name"] = r.short_name
     if r.kind is not None:
@@ -315,7 +377,12 @@ def _outcome(r: UnitRow, plan: UnitPlan, first: dict[str, UnitRow], code_of_id: 
     updates = {f: v for f, v in values.items() if getattr(old, f) != v}
     audit = {f: [getattr(old, f), v] for f, v in updates.items()}
     shown: dict[str, list[Any]] = {}
+    if r.recoded_from:
+        audit["code"] = [r.recoded_from, r.code]
+        shown["单位编码"] = [f"{r.recoded_from}（系统生成）", r.code]
     for f, (before, after) in audit.items():
+        if f in ("code", "code_is_internal"):
+            continue
         if f == "kind":
             shown["单位类型"] = [UnitKind(before).label if before in UnitKind.values else before, UnitKind(after).label]
         elif f == "is_active":
@@ -330,11 +397,12 @@ def _outcome(r: UnitRow, plan: UnitPlan, first: dict[str, UnitRow], code_of_id: 
         after = _parent_display(new_parent, first, plan.db)
         audit["parent"] = [before, after]
         shown["上级单位"] = [before, after]
+    notices = [f"第{r.row}行没有单位编码，按单位全称对应系统中的“{r.name}”（{r.code}）"] if r.internal else []
     if not updates:
-        return RowOutcome(row=r.row, status=UNCHANGED, key=r.code, label=r.name)
+        return RowOutcome(row=r.row, status=UNCHANGED, key=r.code, label=r.name, notices=notices)
     plan.updates[r.code] = updates
     plan.audit_changes[r.code] = audit
-    return RowOutcome(row=r.row, status=CHANGED, key=r.code, label=r.name, changes=shown)
+    return RowOutcome(row=r.row, status=CHANGED, key=r.code, label=r.name, changes=shown, notices=notices)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -396,7 +464,8 @@ def write_units(
         parent_code = parent_of[r.code]
         created_by_level[depth_of(path)].append(
             Unit(
-                id=id_of[r.code], code=r.code, name=r.name, short_name=r.short_name or "",
+                id=id_of[r.code], code=r.code, code_is_internal=r.internal, name=r.name,
+                short_name=r.short_name or "",
                 kind=r.kind or UnitKind.OTHER, kind_label=r.kind_label or "",
                 parent_id=id_of[parent_code] if parent_code else None, path=path, depth=depth_of(path),
                 sort_order=r.sort_order if r.sort_order is not None else r.position, is_active=True,
@@ -423,13 +492,13 @@ def write_units(
         values.update({k: v for k, v in (updates or {}).items() if k != "parent"})
         parent_code = parent_of[code]
         obj = Unit(
-            id=old.id, code=code, name=values["name"], short_name=values["short_name"], kind=values["kind"],
+            id=old.id, code=code, code_is_internal=values["code_is_internal"], name=values["name"], short_name=values["short_name"], kind=values["kind"],
             kind_label=values["kind_label"], parent_id=id_of[parent_code] if parent_code else None,
             sort_order=values["sort_order"], is_active=values["is_active"], path=new_path,
             depth=depth_of(new_path), updated_at=now,
         )
         (changed if updates is not None else moved_only).append(obj)
-    fields = ["name", "short_name", "kind", "kind_label", "parent", "sort_order", "is_active", "path", "depth",
+    fields = ["code", "code_is_internal", "name", "short_name", "kind", "kind_label", "parent", "sort_order", "is_active", "path", "depth",
               "updated_at"]
     for i in range(0, len(changed), BATCH):
         Unit.objects.bulk_update(changed[i : i + BATCH], fields)
@@ -468,7 +537,7 @@ def _names(created: list[Unit], db: dict[str, DbUnit]) -> dict[str, DbUnit]:
     """The DbUnit lookup extended with the units just created (only their names are read)."""
     merged = dict(db)
     for u in created:
-        merged[u.code] = DbUnit(u.id, u.code, u.name, u.short_name, u.kind, u.kind_label, u.parent_id, 0, True, "")
+        merged[u.code] = DbUnit(u.id, u.code, u.code_is_internal, u.name, u.short_name, u.kind, u.kind_label, u.parent_id, 0, True, "")
     return merged
 
 
@@ -476,32 +545,55 @@ def _names(created: list[Unit], db: dict[str, DbUnit]) -> dict[str, DbUnit]:
 # Entry points
 
 
-def preview_units(file: Any, *, progress: ProgressFn | None = None) -> RosterReport:
+def _ask_flat(report: RosterReport, table: Table) -> None:
+    """Without a parent column, every new unit of a roster of several lands at the top: said, and to be confirmed."""
+    new = report.counts[NEW]
+    if table.header.has("parent") or len(table.records) < 2 or not new:
+        return
+    report.confirmations.append({
+        "id": "flat",
+        "message": f"没有识别到「上级单位」列：新增的 {new} 个单位都将作为顶级单位导入（已有单位保持原来的上级）。"
+                   "如文件中有上级单位列，请在列映射中为它选择「上级单位」。",
+    })
+
+
+def preview_units(
+    file: Any, *, mapping: dict[str, str] | None = None, sheet: str | None = None,
+    progress: ProgressFn | None = None, **_: Any,
+) -> RosterReport:
     steps = Progress(progress)
-    try:
-        table = read_table(file, UNIT_COLUMNS, progress=steps.phase(0.0, 0.8))
-    except XlsxError as exc:
-        return RosterReport(kind="units", file_errors=[exc.message])
+    report = RosterReport(kind="units")
+    table = read_mapped(file, UNIT_COLUMNS, kind="units", report=report, mapping=mapping, sheet=sheet,
+                        progress=steps.phase(0.0, 0.8))
+    if table is None:
+        return report
     plan = plan_units(parse_rows(table), progress=steps.phase(0.8, 1.0))
+    plan.report.take_reading(report)
+    _ask_flat(plan.report, table)
     steps.finish()
     return plan.report
 
 
 def apply_units(
     file: Any, *, by: Any, ip: str | None = None, deactivate_unit_ids: Collection[int] = (),
-    progress: ProgressFn | None = None, dry_run: bool = False,
+    progress: ProgressFn | None = None, dry_run: bool = False, mapping: dict[str, str] | None = None,
+    sheet: str | None = None, confirmed: Collection[str] = (), **_: Any,
 ) -> RosterReport:
     if dry_run:
-        return preview_units(file, progress=progress)
+        return preview_units(file, mapping=mapping, sheet=sheet, progress=progress)
     steps = Progress(progress)
-    try:
-        table = read_table(file, UNIT_COLUMNS, progress=steps.phase(0.0, 0.5))
-    except XlsxError as exc:
-        return RosterReport(kind="units", file_errors=[exc.message])
+    report = RosterReport(kind="units")
+    table = read_mapped(file, UNIT_COLUMNS, kind="units", report=report, mapping=mapping, sheet=sheet,
+                        progress=steps.phase(0.0, 0.5))
+    if table is None:
+        return report
     rows = parse_rows(table)
     with transaction.atomic():
         _lock()
         plan = plan_units(rows, progress=steps.phase(0.5, 0.6))
+        plan.report.take_reading(report)
+        _ask_flat(plan.report, table)
+        plan.report.unconfirmed(confirmed)
         if not plan.report.ok:
             return plan.report
         note = f"导入单位名册{file_label(file)}"

@@ -32,7 +32,8 @@ from core.import_report import (
     field_label,
     file_label,
 )
-from core.xlsx import Record, Table, XlsxError, read_table, split_multi
+from core.mappings import read_mapped
+from core.xlsx import Record, Table, XlsxError, halfwidth, split_multi
 from units.models import Role, Unit, User, UserRole
 from units.services import generate_initial_password
 
@@ -110,8 +111,8 @@ def parse_rows(table: Table) -> list[UserRow]:
     rows: list[UserRow] = []
     for rec in table.records:
         r = UserRow(
-            row=rec.row, full_name=rec.text("full_name"), phone=_PHONE_JUNK.sub("", rec.text("phone")),
-            email=rec.text("email").lower(), record=rec, errors=[str(e) for e in rec.errors],
+            row=rec.row, full_name=rec.text("full_name"), phone=_PHONE_JUNK.sub("", halfwidth(rec.text("phone"))),
+            email=halfwidth(rec.text("email")).strip().lower(), record=rec, errors=[str(e) for e in rec.errors],
         )
         if r.phone.startswith("+86"):
             r.phone = r.phone[3:]
@@ -363,36 +364,51 @@ def write_users(plan: UserPlan, *, by: Any, ip: str | None, note: str, progress:
         progress(steps, steps)
 
 
-def preview_users(file: Any, *, progress: ProgressFn | None = None) -> RosterReport:
-    steps = Progress(progress)
+def _read(file: Any, report: RosterReport, *, mapping: dict[str, str] | None, sheet: str | None,
+          progress: ProgressFn | None) -> list[UserRow] | None:
+    table = read_mapped(file, USER_COLUMNS, kind="users", report=report, mapping=mapping, sheet=sheet,
+                        progress=progress)
+    if table is None:
+        return None
     try:
-        table = read_table(file, USER_COLUMNS, progress=steps.phase(0.0, 0.8))
-        rows = parse_rows(table)
+        return parse_rows(table)
     except XlsxError as exc:
-        return RosterReport(kind="users", file_errors=[exc.message])
+        report.file_errors.append(exc.message)
+        return None
+
+
+def preview_users(
+    file: Any, *, mapping: dict[str, str] | None = None, sheet: str | None = None,
+    progress: ProgressFn | None = None, **_: Any,
+) -> RosterReport:
+    steps = Progress(progress)
+    report = RosterReport(kind="users")
+    rows = _read(file, report, mapping=mapping, sheet=sheet, progress=steps.phase(0.0, 0.8))
+    if rows is None:
+        return report
     plan = plan_users(rows, progress=steps.phase(0.8, 1.0))
+    plan.report.take_reading(report)
     steps.finish()
     return plan.report
 
 
 def apply_users(
     file: Any, *, by: Any, ip: str | None = None, deactivate_unit_ids: Collection[int] = (),
-    progress: ProgressFn | None = None, dry_run: bool = False,
+    progress: ProgressFn | None = None, dry_run: bool = False, mapping: dict[str, str] | None = None,
+    sheet: str | None = None, confirmed: Collection[str] = (), **_: Any,
 ) -> RosterReport:
     """`deactivate_unit_ids` is accepted for a uniform signature; a users roster deactivates nothing."""
     if dry_run:
-        return preview_users(file, progress=progress)
+        return preview_users(file, mapping=mapping, sheet=sheet, progress=progress)
     steps = Progress(progress)
-    try:
-        table = read_table(file, USER_COLUMNS, progress=steps.phase(0.0, 0.3))
-    except XlsxError as exc:
-        return RosterReport(kind="users", file_errors=[exc.message])
+    report = RosterReport(kind="users")
     with transaction.atomic():
-        try:
-            rows = parse_rows(table)
-        except XlsxError as exc:
-            return RosterReport(kind="users", file_errors=[exc.message])
+        rows = _read(file, report, mapping=mapping, sheet=sheet, progress=steps.phase(0.0, 0.3))
+        if rows is None:
+            return report
         plan = plan_users(rows, progress=steps.phase(0.3, 0.4))
+        plan.report.take_reading(report)
+        plan.report.unconfirmed(confirmed)
         if not plan.report.ok:
             return plan.report
         note = f"导入人员名册{file_label(file)}"
