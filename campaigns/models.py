@@ -146,6 +146,8 @@ class Source(models.Model):
     name = models.CharField("问题来源", max_length=50)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField("启用", default=True)
+    # Other words offices write for this source (县委巡察 for 巡视巡察), learnt when an import maps a word to it.
+    aliases = models.JSONField("其他写法", default=list, blank=True)
 
     class Meta:
         verbose_name = "问题来源"

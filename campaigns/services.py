@@ -629,6 +629,40 @@ def sources_set(
     return result
 
 
+def source_add(*, campaign: Campaign, by: Any, name: str, ip: str | None = None) -> Source:
+    """Add one problem source at the end of the campaign's list (a word an imported ledger brought)."""
+    _check_manager(by)
+    name = (name or "").strip()
+    max_len = Source._meta.get_field("name").max_length or 50
+    if not name:
+        raise ValidationError("请填写问题来源名称。")
+    if len(name) > max_len:
+        raise ValidationError(f"问题来源“{name[:20]}…”超过 {max_len} 个字符。")
+    found = Source.objects.filter(campaign=campaign, name=name).first()
+    if found is not None:
+        if not found.is_active:
+            found.is_active = True
+            found.save(update_fields=["is_active"])
+        return found
+    top = Source.objects.filter(campaign=campaign).aggregate(m=Max("sort_order"))["m"] or 0
+    source = Source.objects.create(campaign=campaign, name=name, sort_order=top + 10)
+    audit_record(action=Action.CREATE, actor=by, obj=source, ip=ip, changes={"campaign": campaign.code, "name": name})
+    return source
+
+
+def source_learn(*, source: Source, by: Any, word: str, ip: str | None = None) -> Source:
+    """Remember `word` as another way of writing `source`, so that the next ledger using it needs no decision."""
+    _check_manager(by)
+    word = (word or "").strip()
+    if not word or word == source.name or word in source.aliases:
+        return source
+    source.aliases = [*source.aliases, word]
+    source.save(update_fields=["aliases"])
+    audit_record(action=Action.UPDATE, actor=by, obj=source, ip=ip, changes={"aliases": [word]},
+                 note=f"问题来源“{source.name}”增加写法“{word}”")
+    return source
+
+
 # ---- working-day overrides -------------------------------------------------------------------------------------
 
 @transaction.atomic

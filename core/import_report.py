@@ -80,7 +80,7 @@ class RosterReport:
 
     @property
     def errors(self) -> list[str]:
-        return [*self.file_errors, *(e for r in self.rows for e in r.errors)]
+        return [*self.file_errors, *self.pending, *(e for r in self.rows for e in r.errors)]
 
     def summary_line(self) -> str:
         c = self.counts

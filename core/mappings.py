@@ -13,7 +13,18 @@ from django.core.exceptions import ValidationError
 from core.audit import Action, audit_record
 from core.import_report import ProgressFn, RosterReport
 from core.models import ImportMapping
-from core.xlsx import Column, HeaderError, SavedLookup, Table, XlsxError, read_table
+from core.xlsx import (
+    Column,
+    HeaderError,
+    SavedLookup,
+    Table,
+    XlsxError,
+    headers_to_letters,
+    locate_header,
+    open_workbook,
+    parse_mapping_args,
+    read_table,
+)
 
 
 def saved_lookup(kind: str) -> SavedLookup:
@@ -69,3 +80,19 @@ def read_mapped(
         return None
     report.take_header(table.header, table.sheet)
     return table
+
+
+def mapping_from_args(
+    file: Any, columns: tuple[Column, ...], pairs: list[str], *, sheet: str | None = None,
+) -> dict[str, str] | None:
+    """A command line's `--map 表头=字段` pairs → the mapping by column letter for this file; None without pairs.
+    Raises ValueError (Chinese) for a malformed pair, an unknown field or a header the file lacks."""
+    if not pairs:
+        return None
+    by_header = parse_mapping_args(pairs, columns)
+    with open_workbook(file) as wb:
+        try:
+            _, header = locate_header(wb, columns, sheet=sheet, mapping={})
+        except HeaderError as exc:
+            header = exc.header  # the mapping is what will supply the missing column
+    return headers_to_letters(by_header, header)

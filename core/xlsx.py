@@ -609,7 +609,8 @@ def parse_date(value: Any, *, partial: str | None = None) -> dt.date | None:
     """A date from a cell: date/datetime objects, Excel serial numbers, or text such as 2022-06-30, 2022年6月30日,
     2022.6.30, 2022/06/30, 20220630, 二〇二二年六月三十日, full-width digits. With `partial` ("end" for a deadline,
     "start" for a day something was found), a month, a quarter or a half year stands for its last or first day;
-    "2022年6月底" and "2022年底" are always the last day. Blank gives None; anything else raises ValueError (Chinese)."""
+    "2022年6月底" and "2022年底" are always the last day. Blank gives None; anything else raises ValueError
+    (Chinese)."""
     if value is None or isinstance(value, FormulaWithoutValue):
         return None
     if isinstance(value, dt.datetime):
@@ -617,7 +618,10 @@ def parse_date(value: Any, *, partial: str | None = None) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _from_serial(value)
+        if float(value).is_integer() and 19000101 <= value <= 29991231:
+            value = str(int(value))  # 20250301 typed as a number: a date, not day 20 million of Excel's calendar
+        else:
+            return _from_serial(value)
     shown = cell_text(value)
     text = halfwidth(shown).strip()
     if not text:
@@ -880,6 +884,12 @@ def _spread_merges(grid: list[list[Any]], merged: Sequence[MergedRange]) -> None
                 row[c] = value
 
 
+def _groups(merged: Sequence[MergedRange], row: int, below: Sequence[str]) -> bool:
+    """Whether Excel row `row` holds a group header: a cell merged across some, not all, of the columns below."""
+    width = sum(1 for t in below if t)
+    return any(m.min_row == row and m.max_row == row and 1 < m.max_col - m.min_col + 1 < width for m in merged)
+
+
 def _texts(row: Sequence[Any]) -> list[str]:
     return ["" if isinstance(v, FormulaWithoutValue) else cell_text(v).replace("\n", "").replace("\r", "")
             for v in row]
@@ -934,8 +944,13 @@ def find_header(
             best = (len(single), r, r, single)
         if r + 1 < len(texts):
             pair = _assign([texts[r], texts[r + 1]], names, hidden_set)
-            lower = _assign([texts[r + 1]], names, hidden_set)
-            if len(pair) > max(len(single), len(lower)) and (best is None or len(pair) > best[0]):
+            below = _assign([texts[r + 1]], names, hidden_set)
+            # A pair wins when it matches more, or as much as its lower row under a group header (整改情况 merged
+            # across the columns it groups): then the header reads "整改情况/整改时限".
+            gains = len(pair) > max(len(single), len(below)) or (
+                len(pair) == len(below) > len(single) and _groups(merged, r + 1, texts[r + 1])
+            )
+            if gains and (best is None or len(pair) > best[0] or (len(pair) == best[0] and best[2] == r + 1)):
                 best = (len(pair), r, r + 1, pair)
     if best is None:
         # Nothing known: the fullest of the first rows is taken as the header, for the user to map by hand.
@@ -944,7 +959,8 @@ def find_header(
             required = [c for c in columns if c.required]
             sample = "」「".join(c.label for c in (required or list(columns))[:3])
             raise XlsxError(
-                f"未找到表头：前 {HEADER_SCAN_ROWS} 行中没有可识别的列名（如「{sample}」），请检查是否选错了文件或工作表。"
+                f"未找到表头：前 {HEADER_SCAN_ROWS} 行中没有可识别的列名（如「{sample}」），"
+                "请检查是否选错了文件或工作表。"
             )
         r = counts.index(max(counts))
         best = (0, r, r, {})
@@ -955,12 +971,12 @@ def find_header(
     for ci in range(width):
         parts = [row[ci] if ci < len(row) else "" for row in header_rows]
         upper, lower = parts[0], parts[-1]
-        text = f"{upper}/{lower}" if upper and lower and upper != lower else (upper or lower)
-        if text:
-            file_columns.append(FileColumn(index=ci, letter=get_column_letter(ci + 1), header=text,
+        shown = f"{upper}/{lower}" if upper and lower and upper != lower else (upper or lower)
+        if shown:
+            file_columns.append(FileColumn(index=ci, letter=get_column_letter(ci + 1), header=shown,
                                            hidden=ci in hidden_set))
     by_index = {fc.index: fc for fc in file_columns}
-    for key, (ci, rank, way) in found.items():
+    for key, (ci, _, way) in found.items():
         by_index[ci].key, by_index[ci].how = key, way
     # Columns that matched a field another column took: named, for the preview to say so.
     for ci, fc in by_index.items():

@@ -166,7 +166,7 @@ class ProblemFilterForm(forms.Form):
                 widget.attrs.setdefault("class", "form-select form-select-sm")
             elif name not in ("deadline_from", "deadline_to"):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
-        self.fields["q"].widget.attrs.update({"placeholder": "编号、概述或具体表现", "type": "search"})
+        self.fields["q"].widget.attrs.update({"placeholder": "编号、原编号、概述或具体表现", "type": "search"})
         self.fields["deadline_from"].error_messages["invalid"] = "请输入有效的日期。"
         self.fields["deadline_to"].error_messages["invalid"] = "请输入有效的日期。"
 

@@ -131,10 +131,12 @@ class ProblemForm(DeadlineFields):
     responsible_person = forms.CharField(label="责任人", max_length=100, required=False)
     rectification_type = forms.ChoiceField(label="整改类型", choices=RectificationType.choices,
                                            initial=RectificationType.TIME_LIMITED)
+    source_number = forms.CharField(label="原编号", max_length=64, required=False,
+                                    help_text="本单位台账中的问题编号（如有），可用于检索和再次导入时对应。")
 
     field_order = [
-        "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "co_units",
-        "responsible_leader", "responsible_person", "rectification_type",
+        "source_number", "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit",
+        "co_units", "responsible_leader", "responsible_person", "rectification_type",
         "deadline_mode", "deadline", "deadline_days", "deadline_start",
     ]
 
@@ -170,7 +172,7 @@ class ProblemForm(DeadlineFields):
         """Keyword arguments for services.problem_create / problem_update."""
         data = self.cleaned_data
         values = {name: data.get(name) for name in PROBLEM_FIELDS}
-        for name in ("summary", "description", "responsible_leader", "responsible_person"):
+        for name in ("source_number", "summary", "description", "responsible_leader", "responsible_person"):
             values[name] = (values[name] or "").strip()
         values["co_units"] = list(data.get("co_units") or [])
         return values

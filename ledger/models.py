@@ -91,6 +91,9 @@ class Problem(models.Model):
     campaign = models.ForeignKey(Campaign, verbose_name="专项行动", on_delete=models.PROTECT, related_name="problems")
     seq = models.PositiveIntegerField("序号")
     number = models.CharField("编号", max_length=48, unique=True)
+    # The office's own number from the ledger it kept (XC-2025-01-001): kept beside ours, searchable, exported, and
+    # what a re-imported row is matched by.
+    source_number = models.CharField("原编号", max_length=64, blank=True, db_index=True)
     summary = models.CharField("问题概述", max_length=300)
     description = models.TextField("具体表现", blank=True)
     source = models.ForeignKey(Source, verbose_name="问题来源", null=True, blank=True, on_delete=models.PROTECT)

@@ -132,7 +132,8 @@ def light_counts(qs: QuerySet[Problem], lights: Lights) -> dict[str, int]:
 # The columns a list row shows or its permissions read; everything else stays in the database (rows are sorted
 # before the page is cut, and narrower rows sort faster).
 LIST_FIELDS = (
-    "id", "campaign_id", "seq", "number", "summary", "status", "deadline", "rectification_type", "listed",
+    "id", "campaign_id", "seq", "number", "source_number", "summary", "status", "deadline", "rectification_type",
+    "listed",
     "lead_unit__id", "lead_unit__name", "lead_unit__short_name", "lead_unit__path", "lead_unit__is_active",
     "source__id", "source__name", "category__id", "category__code", "category__name",
 )
@@ -175,7 +176,8 @@ def filter_problems(qs: QuerySet[Problem], params: dict[str, Any]) -> QuerySet[P
         qs = qs.filter(deadline__lte=params["deadline_to"])
     q = (params.get("q") or "").strip()
     if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(summary__icontains=q) | Q(description__icontains=q))
+        qs = qs.filter(Q(number__icontains=q) | Q(source_number__icontains=q) | Q(summary__icontains=q)
+                       | Q(description__icontains=q))
     return qs
 
 

@@ -32,8 +32,8 @@ from .models import (
 )
 
 PROBLEM_FIELDS = (
-    "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit", "responsible_leader",
-    "responsible_person", "rectification_type", "deadline",
+    "source_number", "summary", "description", "source", "category", "discovered_on", "found_by", "lead_unit",
+    "responsible_leader", "responsible_person", "rectification_type", "deadline",
 )
 MEASURE_FIELDS = ("content", "unit", "responsible_person", "deadline", "is_long_term")
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
-from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
+from campaigns.models import Campaign
 from core.import_report import CHANGED, CONFLICT, ERROR, NEW, UNCHANGED, RowOutcome
-from core.xlsx import CellError
+from core.xlsx import CellError, halfwidth
 from ledger import workflow
 from ledger.models import (
     OPEN_STATUSES,
@@ -32,6 +32,7 @@ from ledger.models import (
 from .reader import LedgerSheet, MeasureRecord, ProblemRecord
 from .unitref import UnitResolver, norm
 from .versions import PROBLEM_LABELS, RowVersion, date_text, digests, measure_label
+from .vocab import Vocabulary
 
 S = ProblemStatus
 SUMMARY_MAX = 60
@@ -42,6 +43,11 @@ def derive_summary(description: str) -> str:
     """问题概述 for a ledger without one: the description's first sentence, at most 60 characters."""
     first = _FIRST_SENTENCE.split(description.strip(), maxsplit=1)[0].strip() or description.strip()
     return first if len(first) <= SUMMARY_MAX else first[: SUMMARY_MAX - 1] + "…"
+
+
+def _number_key(number: str) -> str:
+    """An office number as compared: full-width forms and case do not make another number."""
+    return re.sub(r"\s", "", halfwidth(number)).casefold()
 
 
 def status_label(status: str | None) -> str:
@@ -121,31 +127,34 @@ def problems_of(campaign: Campaign) -> list[Problem]:
 
 class Planner:
     def __init__(
-        self, sheet: LedgerSheet, campaign: Campaign, *, by: Any, today: dt.date,
+        self, sheet: LedgerSheet, campaign: Campaign, vocab: Vocabulary, *, by: Any, today: dt.date,
         versions: dict[str, RowVersion] | None = None, take_file: Collection[str] = (),
     ) -> None:
-        self.sheet, self.campaign, self.by, self.today = sheet, campaign, by, today
+        self.sheet, self.campaign, self.vocab, self.by, self.today = sheet, campaign, vocab, by, today
         self.versions = versions or {}
         self.take_file = set(take_file)  # conflict ids ("编号|字段") where the user picked the file's value
         self.units = UnitResolver()
-        if campaign.pk:
-            self.sources = {norm(s.name): s for s in Source.objects.filter(campaign=campaign)}
-            self.categories = list(Category.objects.filter(campaign=campaign))
-            self.problems = problems_of(campaign)
-        else:  # the campaign the import will create: the default sources, no catalogue, no problems
-            self.sources = {norm(n): Source(name=n) for n in DEFAULT_SOURCES}
-            self.categories, self.problems = [], []
+        self.problems = problems_of(campaign) if campaign.pk else []
         self.by_number = {p.number: p for p in self.problems}
+        self.by_source_number = {_number_key(p.source_number): p for p in self.problems if p.source_number}
         self.by_seq = {p.seq: p for p in self.problems}
+        # Numbers the file gives that are another campaign's (an export imported into the wrong campaign).
+        numbers = {r.number for r in sheet.problems if r.number} - set(self.by_number)
+        others = Problem.objects.filter(number__in=numbers)
+        if campaign.pk:
+            others = others.exclude(campaign=campaign)
+        self.foreign = dict(others.values_list("number", "campaign__code")) if numbers else {}
         self.by_text: dict[str, list[Problem]] = {}
         for p in self.problems:
             self.by_text.setdefault(norm(p.description or p.summary), []).append(p)
         seqs = Counter(r.seq for r in sheet.problems if r.seq is not None)
-        # Offices that number problems afresh under each heading repeat 序号: then it identifies nothing.
-        self.seq_is_identity = not sheet.has("number") and all(n == 1 for n in seqs.values())
+        # Offices that number problems afresh under each heading repeat 序号: then it identifies nothing. An office
+        # number (原编号) identifies the row instead of 序号.
+        self.seq_is_identity = (not sheet.has("number") and not sheet.has("source_number")
+                                and all(n == 1 for n in seqs.values()))
         self.claimed: dict[int, int] = {}  # problem id → the row that took it
-        self.ignored_categories = 0
         self.closed_categories = 0
+        self.source_numbers = 0  # rows whose 编号 was not one of ours, kept as 原编号
 
     # ---- helpers -------------------------------------------------------------------------------------------------
 
@@ -159,36 +168,6 @@ class Planner:
             self.cell_error(plan, row, key, str(exc))
             return None
 
-    def source(self, plan: ProblemPlan, text: str) -> Source | None:
-        if not text:
-            return None
-        found = self.sources.get(norm(text)) or self.sources.get(norm(re.sub(r"[（(].*[)）]$", "", text)))
-        if found is None:
-            names = "、".join(s.name for s in self.sources.values())
-            self.cell_error(plan, plan.record.row, "source", f"问题来源“{text}”不在本专项行动的来源中（{names}）")
-        return found
-
-    def category(self, plan: ProblemPlan, text: str) -> Category | None:
-        if not text:
-            return None
-        key = norm(text)
-        for c in self.categories:
-            if key in (norm(c.code), norm(c.name), norm(f"{c.code}{c.name}")):
-                return c
-        head = re.split(r"[\s、.．]", text.strip(), maxsplit=1)[0] if re.match(r"^\d", text.strip()) else ""
-        candidates = []
-        for c in self.categories:
-            try:
-                if float(c.code) == float(text.strip()) or (head and c.code == head):
-                    candidates.append(c)
-            except ValueError:
-                continue
-        if len(candidates) == 1:
-            return candidates[0]
-        self.cell_error(plan, plan.record.row, "category",
-                        f"问题类别“{text}”不在本专项行动的问题表现清单中（请填类别编码或名称）")
-        return None
-
     # ---- which problem ------------------------------------------------------------------------------------------
 
     def match(self, plan: ProblemPlan) -> Problem | None:
@@ -199,23 +178,46 @@ class Planner:
         if self.sheet.has("number") and rec.number:
             found = self.by_number.get(rec.number)
             if found is None:
-                other = not rec.number.upper().startswith(f"{self.campaign.code.upper()}-")
-                why = f"不属于专项行动 {self.campaign.code}" if other else "在系统中不存在"
-                self.cell_error(plan, rec.row, "number", f"编号“{rec.number}”{why}；新增问题请将编号留空")
-                return None
-        elif self.seq_is_identity and rec.seq is not None and rec.seq in self.by_seq:
+                ours = rec.number.upper().startswith(f"{self.campaign.code.upper()}-")
+                other = self.foreign.get(rec.number)
+                if ours or other or rec.source_number:
+                    why = ("在系统中不存在" if ours else
+                           f"属于专项行动 {other}，不属于 {self.campaign.code}" if other else
+                           f"不属于专项行动 {self.campaign.code}")
+                    self.cell_error(plan, rec.row, "number", f"编号“{rec.number}”{why}；新增问题请将编号留空")
+                    return None
+                # Not one of ours: the office's own number.
+                rec.source_number, rec.number = rec.number, ""
+                self.source_numbers += 1
+        if rec.source_number and len(rec.source_number) > 64:
+            self.cell_error(plan, rec.row, self._source_number_key(), "原编号超过 64 个字符")
+            return None
+        if found is None and rec.source_number:
+            found = self.by_source_number.get(_number_key(rec.source_number))
+        elif found is None and self.seq_is_identity and rec.seq is not None and rec.seq in self.by_seq:
             found = self.by_seq[rec.seq]
             if norm(found.description or found.summary) != text and len(by_text) == 1:
                 found = by_text[0]
-        elif len(by_text) == 1:
+        if found is None and not rec.number and len(by_text) == 1 and not (
+            rec.source_number and by_text[0].source_number
+        ):
             found = by_text[0]
         if found is not None:
             if found.pk in self.claimed:
-                self.cell_error(plan, rec.row, "number" if self.sheet.has("number") else "seq",
+                self.cell_error(plan, rec.row, self._identity_key(),
                                 f"与第{self.claimed[found.pk]}行对应同一个问题（{found.number}）")
                 return None
             self.claimed[found.pk] = rec.row
         return found
+
+    def _source_number_key(self) -> str:
+        return "source_number" if self.sheet.has("source_number") else "number"
+
+    def _identity_key(self) -> str:
+        for key in ("number", "source_number"):
+            if self.sheet.has(key):
+                return key
+        return "seq"
 
     # ---- one problem --------------------------------------------------------------------------------------------
 
@@ -238,13 +240,12 @@ class Planner:
             values["description"] = rec.description
         if has("summary") and rec.summary:
             values["summary"] = rec.summary
+        if rec.source_number:
+            values["source_number"] = rec.source_number
         if has("source"):
-            values["source"] = self.source(plan, rec.source or "")
+            values["source"] = self.vocab.source(rec.source or "")
         if has("category") and rec.category is not None:
-            if self.categories:
-                values["category"] = self.category(plan, rec.category)
-            elif rec.category:
-                self.ignored_categories += 1
+            values["category"] = self.vocab.category(rec.category)
         if has("responsible_leader"):
             values["responsible_leader"] = rec.responsible_leader or ""
         if has("discovered_on"):
@@ -427,7 +428,10 @@ class Planner:
             if name == "category" and old is None and p.status not in OPEN_STATUSES:
                 self.closed_categories += 1  # a catalogue imported after the problem was signed off
                 continue
-            same = (old.pk if hasattr(old, "pk") else old) == (new.pk if hasattr(new, "pk") else new)
+            if getattr(new, "pk", 0) is None:  # a source or category the import will add: new to this problem
+                same = False
+            else:
+                same = (old.pk if hasattr(old, "pk") else old) == (new.pk if hasattr(new, "pk") else new)
             if not same:
                 changed[name] = new
                 label, key = PROBLEM_LABELS[name], name

@@ -23,13 +23,16 @@ from typing import Any
 
 from core.text import FORMULA_CHARS, is_cut
 from core.xlsx import (
+    PARTIAL_END,
+    PARTIAL_START,
     CellError,
     FormulaWithoutValue,
     HeaderMatch,
     MergedRange,
-    XlsxError,
+    SavedLookup,
     cell_text,
-    find_header,
+    halfwidth,
+    locate_header,
     open_workbook,
     parse_date,
     split_multi,
@@ -130,7 +133,7 @@ class Deadline:
     invalid: bool = False  # unreadable; the error is on the record
 
 
-_DEADLINE_TAIL = re.compile(r"(?:之前|以前|前|止)$")
+_DEADLINE_TAIL = re.compile(r"(?:之前|以前|前|止)?(?:完成整改|整改到位|整改完毕|完成|办结)?$")
 
 
 def _word_in(text: str, table: tuple[str, ...]) -> bool:
@@ -143,7 +146,7 @@ def parse_deadline(value: Any) -> Deadline | None:
     Blank gives None; anything else raises ValueError with a Chinese message."""
     if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
         return Deadline(date=parse_date(value))
-    text = text_of(value)
+    text = halfwidth(text_of(value)).strip()
     if not text:
         return None
     if _word_in(text, DEADLINE_LONG_TERM):
@@ -151,7 +154,7 @@ def parse_deadline(value: Any) -> Deadline | None:
     if _word_in(text, DEADLINE_IMMEDIATE):
         return Deadline(immediate=True)
     try:
-        return Deadline(date=parse_date(_DEADLINE_TAIL.sub("", text).strip()))
+        return Deadline(date=parse_date(_DEADLINE_TAIL.sub("", text).strip(), partial=PARTIAL_END))
     except ValueError as exc:
         raise ValueError(f"{exc}；也可填写“长期坚持”或“立行立改”") from exc
 
@@ -159,7 +162,7 @@ def parse_deadline(value: Any) -> Deadline | None:
 def parse_seq(value: Any) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() and value > 0:
         return int(value)
-    text = text_of(value)
+    text = halfwidth(text_of(value)).strip()
     if re.fullmatch(r"\d{1,6}", text) and int(text) > 0:
         return int(text)
     raise ValueError(f"序号“{text}”不是正整数")
@@ -184,6 +187,7 @@ class ProblemRecord:
     last_row: int
     seq: int | None
     number: str
+    source_number: str | None  # None: no 原编号 column
     description: str
     summary: str | None  # None wherever the file has no such column
     source: str | None
@@ -246,32 +250,33 @@ def _title(rows: list[list[Any]], header_row: int) -> str:
     return ""
 
 
-def read_ledger(file: Any) -> LedgerSheet:
-    """Open an .xlsx and read the first worksheet that has a ledger header. Raises XlsxError (Chinese)."""
+def read_ledger(
+    file: Any, *, mapping: dict[str, str] | None = None, sheet: str | None = None, saved: SavedLookup | None = None,
+) -> LedgerSheet:
+    """Open an .xlsx and read the sheet holding the ledger (`core.xlsx.locate_header`: the best header among the
+    sheets, or `sheet`), with the user's column `mapping` or one `saved` for its headers.
+
+    Raises XlsxError (Chinese); a `HeaderError` carries the header found, for the preview's column mapping."""
     with open_workbook(file) as wb:
-        first_error: XlsxError | None = None
-        for name in wb.sheetnames:
-            sheet = wb[name]
-            head = sheet.head()
-            try:
-                header = find_header(head, LEDGER_COLUMNS)
-            except XlsxError as exc:
-                first_error = first_error or exc
-                continue
-            if header.has("measure_unit") and header.index["measure_unit"] == header.index.get("lead_unit"):
-                # One 责任单位 column serves as the lead unit; the measures take the lead unit too.
-                for d in (header.index, header.letters, header.headers):
-                    d.pop("measure_unit", None)
-            rows = [list(r) for r in sheet.iter_data(header)]
-            _fill_merged(sheet.merged_ranges(), rows)
-            return _Reader(name, header, rows).read()
-    assert first_error is not None
-    raise first_error
+        found, header = locate_header(wb, LEDGER_COLUMNS, sheet=sheet, mapping=mapping, saved=saved)
+        if header.has("measure_unit") and header.index["measure_unit"] == header.index.get("lead_unit"):
+            # One 责任单位 column serves as the lead unit; the measures take the lead unit too.
+            for d in (header.index, header.letters, header.headers):
+                d.pop("measure_unit", None)
+        for key in [k for k, c in header.columns.items() if not c.read and k in header.index]:
+            for d in (header.index, header.letters, header.headers):
+                d.pop(key, None)  # shown in the mapping, never read
+        rows = [list(r) for r in found.iter_data(header)]
+        _fill_merged(found.merged_ranges(), rows)
+        return _Reader(found.title, header, rows).read()
 
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]")  # 一、政治责任方面: a heading between problems
-_CONTENT_KEYS = ("description", "summary", "number", "measures", "lead_unit", "measure_unit", "deadline", "progress")
-_IDENTITY_KEYS = ("seq", "number", "description")
+_CONTENT_KEYS = (
+    "description", "summary", "number", "source_number", "measures", "lead_unit", "measure_unit", "deadline",
+    "progress",
+)
+_IDENTITY_KEYS = ("seq", "number", "source_number", "description")
 
 
 class _Reader:
@@ -314,7 +319,8 @@ class _Reader:
             groups.append([(row_no, values)])
         problems = [self._problem(g) for g in groups]
         return LedgerSheet(
-            sheet=self.sheet, header=self.header, title=_title(self.rows, self.header.row), problems=problems,
+            sheet=self.sheet, header=self.header, title=_title(self.rows, self.header.first_row or self.header.row),
+            problems=problems,
             warnings=self.warnings,
         )
 
@@ -350,7 +356,7 @@ class _Reader:
         discovered_on = None
         if self.header.has("discovered_on"):
             try:
-                discovered_on = parse_date(values.get("discovered_on"))
+                discovered_on = parse_date(values.get("discovered_on"), partial=PARTIAL_START)
             except ValueError as exc:
                 errors.append(self.err(row, "discovered_on", str(exc)))
         rtype: str | None = None
@@ -383,6 +389,7 @@ class _Reader:
             errors.append(self.err(row, "description", "问题描述为空"))
         record = ProblemRecord(
             row=row, last_row=group[-1][0], seq=seq, number=text_of(values.get("number")),
+            source_number=self._opt_text(values, "source_number"),
             description=description, summary=summary,
             source=self._opt_text(values, "source"), category=self._opt_text(values, "category"),
             discovered_on=discovered_on, found_by=self._opt_units(values, "found_by"),

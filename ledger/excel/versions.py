@@ -27,7 +27,7 @@ HEADER = ("编号", "版本", "字段摘要")
 PROBLEM_LABELS = {
     "description": "问题描述", "summary": "问题概述", "source": "问题来源", "category": "问题类别",
     "responsible_leader": "责任领导", "discovered_on": "发现日期", "found_by": "发现单位", "lead_unit": "牵头单位",
-    "deadline": "整改时限", "rectification_type": "整改类型", "co_units": "配合单位",
+    "deadline": "整改时限", "rectification_type": "整改类型", "co_units": "配合单位", "source_number": "原编号",
 }
 MEASURE_LABELS = {
     "content": "整改措施", "unit": "责任单位", "responsible_person": "责任人", "deadline": "整改时限",
@@ -53,6 +53,7 @@ def field_texts(p: Problem) -> dict[str, str]:
         "lead_unit": str(p.lead_unit or ""), "deadline": date_text(p.deadline),
         "rectification_type": p.get_rectification_type_display(),
         "co_units": "、".join(sorted(u.name for u in p.co_units.all())),
+        "source_number": p.source_number or "",
     }
     texts = {PROBLEM_LABELS[name]: text for name, text in problem.items()}
     for m in p.measures.all():

@@ -80,7 +80,9 @@ def test_an_export_does_not_import_into_another_campaign(imported, office, tmp_p
     report = apply_ledger(export(imported, tmp_path), campaign="ZF2023", by=office)
 
     assert report.summary_line() == "新增 0，更新 0，未变 0，错误 12"
-    assert report.errors[0] == "第3行「编号」列：编号“ZF2022-0001”不属于专项行动 ZF2023；新增问题请将编号留空"
+    assert report.errors[0] == (
+        "第3行「编号」列：编号“ZF2022-0001”属于专项行动 ZF2022，不属于 ZF2023；新增问题请将编号留空"
+    )
     assert counts() == before
 
 

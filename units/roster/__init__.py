@@ -26,24 +26,34 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"unknown roster kind: {kind!r} (expected 'units' or 'users')")
 
 
-def preview_roster(kind: str, file: Any, *, progress: ProgressFn | None = None) -> RosterReport:
-    """Read and check a roster against the database. Never writes."""
+def preview_roster(
+    kind: str, file: Any, *, mapping: dict[str, str] | None = None, sheet: str | None = None,
+    progress: ProgressFn | None = None,
+) -> RosterReport:
+    """Read and check a roster against the database. Never writes.
+
+    `mapping` (column letter → field key, "" for 不导入) overrides the automatic matching of those columns; None
+    applies a mapping saved for the file's headers, if any. `sheet` names the worksheet to read."""
     _check_kind(kind)
-    return _PREVIEW[kind](file, progress=progress)
+    return _PREVIEW[kind](file, mapping=mapping, sheet=sheet, progress=progress)
 
 
 def apply_roster(
     kind: str, file: Any, *, by: Any, ip: str | None = None, deactivate_unit_ids: Collection[int] = (),
-    progress: ProgressFn | None = None, dry_run: bool = False,
+    progress: ProgressFn | None = None, dry_run: bool = False, mapping: dict[str, str] | None = None,
+    sheet: str | None = None, confirmed: Collection[str] = (),
 ) -> RosterReport:
     """Import a roster in one transaction; if the report has any error, nothing is written.
 
     `deactivate_unit_ids`: units listed in the report's `missing` that the admin chose to deactivate.
     `progress(done, total)` is called as the work advances. `dry_run` checks and reports without writing.
+    `mapping`, `sheet` as for the preview; `confirmed`: the ids of the preview's confirmations the admin gave
+    (e.g. "flat": every new unit at the top level).
     """
     _check_kind(kind)
     return _APPLY[kind](
-        file, by=by, ip=ip, deactivate_unit_ids=deactivate_unit_ids, progress=progress, dry_run=dry_run
+        file, by=by, ip=ip, deactivate_unit_ids=deactivate_unit_ids, progress=progress, dry_run=dry_run,
+        mapping=mapping, sheet=sheet, confirmed=confirmed,
     )
 
 

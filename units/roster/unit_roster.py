@@ -309,8 +309,8 @@ def _codes_by_name(rows: list[UnitRow], db_list: list[DbUnit]) -> list[DbUnit]:
         if not r.name:
             continue
         if names[r.name] > 1:
-            r.error("code", f"单位编码为空，且单位名称“{r.name}”在本表中出现 {names[r.name]} 次：没有编码的单位须有唯一的全称，"
-                            "请填写单位编码")
+            r.error("code", f"单位编码为空，且单位名称“{r.name}”在本表中出现 {names[r.name]} 次："
+                            "没有编码的单位须有唯一的全称，请填写单位编码")
             continue
         found = by_name.get(r.name, [])
         if len(found) > 1:
@@ -360,7 +360,9 @@ def _outcome(r: UnitRow, plan: UnitPlan, first: dict[str, UnitRow], code_of_id: 
     old = plan.db.get(r.code)
     if old is None:
         plan.new_rows.append(r)
-        notices = [f"第{r.row}行没有单位编码，已生成系统编码 {r.code}；以后的名册按单位全称对应，填上编码后即更新"] if r.internal else []
+        notices = [f"第{r.row}行没有单位编码，已生成系统编码 {r.code}；以后的名册按单位全称对应，填上编码后即更新"]
+        if not r.internal:
+            notices = []
         return RowOutcome(row=r.row, status=NEW, key=r.code, label=r.name, notices=notices)
     values: dict[str, Any] = {"name": r.name}
     if r.recoded_from:
@@ -492,13 +494,15 @@ def write_units(
         values.update({k: v for k, v in (updates or {}).items() if k != "parent"})
         parent_code = parent_of[code]
         obj = Unit(
-            id=old.id, code=code, code_is_internal=values["code_is_internal"], name=values["name"], short_name=values["short_name"], kind=values["kind"],
+            id=old.id, code=code, code_is_internal=values["code_is_internal"], name=values["name"],
+            short_name=values["short_name"], kind=values["kind"],
             kind_label=values["kind_label"], parent_id=id_of[parent_code] if parent_code else None,
             sort_order=values["sort_order"], is_active=values["is_active"], path=new_path,
             depth=depth_of(new_path), updated_at=now,
         )
         (changed if updates is not None else moved_only).append(obj)
-    fields = ["code", "code_is_internal", "name", "short_name", "kind", "kind_label", "parent", "sort_order", "is_active", "path", "depth",
+    fields = ["code", "code_is_internal", "name", "short_name", "kind", "kind_label", "parent", "sort_order",
+              "is_active", "path", "depth",
               "updated_at"]
     for i in range(0, len(changed), BATCH):
         Unit.objects.bulk_update(changed[i : i + BATCH], fields)
@@ -537,7 +541,9 @@ def _names(created: list[Unit], db: dict[str, DbUnit]) -> dict[str, DbUnit]:
     """The DbUnit lookup extended with the units just created (only their names are read)."""
     merged = dict(db)
     for u in created:
-        merged[u.code] = DbUnit(u.id, u.code, u.code_is_internal, u.name, u.short_name, u.kind, u.kind_label, u.parent_id, 0, True, "")
+        merged[u.code] = DbUnit(
+            u.id, u.code, u.code_is_internal, u.name, u.short_name, u.kind, u.kind_label, u.parent_id, 0, True, ""
+        )
     return merged
 
 

@@ -1,4 +1,4 @@
-"""python manage.py import_users FILE [--dry-run] [--passwords-out FILE.xlsx]"""
+"""python manage.py import_users FILE [--dry-run] [--passwords-out FILE.xlsx] [--map 表头=字段 …] [--sheet 工作表]"""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class Command(RosterCommand):
             raise CommandError("--passwords-out 须是 .xlsx 文件。")
         if out and not Path(out).parent.is_dir():
             raise CommandError(f"目录不存在：{Path(out).parent}")
-        report = apply_roster("users", options["file"], by=self.actor(options), dry_run=options["dry_run"])
+        report = apply_roster("users", options["file"], by=self.actor(options), dry_run=options["dry_run"],
+                              **self.mapping(options))
         if report.initial_passwords:
             if out:
                 write_passwords(out, report.initial_passwords)
