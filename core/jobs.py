@@ -203,6 +203,17 @@ def job_preview(*, job: Job) -> Job:
     return job
 
 
+def job_repreview(*, job: Job, options: dict[str, Any]) -> Job:
+    """Preview a job again with changed options (a column mapping, decisions on the file's words): only before it
+    is imported. The options merge into the job's."""
+    job.refresh_from_db()
+    if job.status not in (S.PREVIEWED, S.FAILED):
+        raise ValidationError("只有预检完成、尚未导入的任务才能修改列映射后重新预检。")
+    Job.objects.filter(pk=job.pk, status=job.status).update(options={**job.options, **options})
+    job.refresh_from_db()
+    return job_preview(job=job)
+
+
 def job_apply(*, job: Job, by: Any, ip: str | None = None, params: dict[str, Any] | None = None) -> Job:
     """Confirm a previewed job. Only from 待确认 with no error; a second confirmation does nothing.
 

@@ -96,3 +96,37 @@ def mapping_from_args(
         except HeaderError as exc:
             header = exc.header  # the mapping is what will supply the missing column
     return headers_to_letters(by_header, header)
+
+
+def mapping_from_post(
+    report: dict[str, Any], post: Any, columns: tuple[Column, ...], current: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The job options a mapping form asks for: {"mapping": {letter: key}, "sheet": …}, the columns the form
+    changed added to the `current` mapping; "auto" clears the mapping (automatic matching, no saved mapping). Only
+    the preview's columns and the kind's fields are accepted: a forged field is refused (ValidationError, Chinese)."""
+    if post.get("auto"):
+        return {"mapping": {}}
+    allowed = {c.key: c.label for c in columns if c.read}
+    mapping: dict[str, str] = dict(current or {})
+    if report.get("mapping_name") and not current:
+        mapping = {c["letter"]: c.get("key") or "" for c in report.get("columns") or []}  # the saved one, kept
+    for c in report.get("columns") or []:
+        name = f"map_{c['letter']}"
+        if name not in post:
+            continue
+        value = post.get(name) or ""
+        if value and value not in allowed:
+            raise ValidationError(f"「{c['header']}」列（{c['letter']}列）选择的字段“{value}”不存在。")
+        if value != (c.get("key") or "") or c["letter"] in mapping:
+            mapping[c["letter"]] = value
+    chosen = [post.get(f"map_{c['letter']}", c.get("key") or "") for c in report.get("columns") or []]
+    chosen = [v for v in chosen if v]
+    twice = sorted({allowed[v] for v in chosen if chosen.count(v) > 1})
+    if twice:
+        raise ValidationError(f"同一个字段只能对应一列：{'、'.join(twice)} 被选了多次。")
+    return {"mapping": mapping, "sheet": report.get("sheet") or None}
+
+
+def field_choices(columns: tuple[Column, ...]) -> list[tuple[str, str]]:
+    """The fields a column can be mapped to, for the mapping form's selects ("" is 不导入)."""
+    return [("", "不导入"), *((c.key, c.label) for c in columns if c.read)]

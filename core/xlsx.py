@@ -864,7 +864,7 @@ class _Names:
         best, best_len = "", 1
         for form in _header_forms(text):
             for name, (key, _) in self.exact.items():
-                if len(name) > best_len and (name in form or (len(form) >= 2 and form in name)):
+                if len(name) > best_len and (name in form or (len(form) >= 3 and form in name)):
                     best, best_len = self.labels[key], len(name)
         return best
 

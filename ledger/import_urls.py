@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("import/<int:pk>/", import_views.import_job, name="import_job"),
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:pk>/apply/", import_views.import_apply, name="import_apply"),
+    path("import/<int:pk>/remap/", import_views.import_remap, name="import_remap"),
+    path("import/<int:pk>/mapping/", import_views.import_mapping_save, name="import_mapping_save"),
 ]

@@ -13,18 +13,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns.models import Campaign
+from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
 from campaigns.services import CODE_RE
 from core.audit import client_ip
-from core.jobs import job_apply, job_import_create, job_preview
+from core.jobs import job_apply, job_import_create, job_preview, job_repreview
+from core.mappings import field_choices, mapping_from_post, mapping_save
 from core.models import Job
 from ledger import workflow
 from ledger.excel import LEDGER_KIND
 from ledger.excel.columns import LEDGER_COLUMNS
 from ledger.excel.exporter import export_ledger_xlsx
+from ledger.excel.vocab import ADD, category_label
 from ledger.models import Problem
 from units import selectors as unit_selectors
 from units.middleware import HtmxHttpRequest
@@ -119,16 +122,85 @@ def import_start(request: HttpRequest) -> HttpResponse:
     return render(request, "ledger/import/start.html", context)
 
 
+def _campaign_words(job: Job) -> tuple[list[str], list[str]]:
+    """The sources and categories a word of the file can be mapped to (the campaign's, or the defaults of the
+    campaign the import will create)."""
+    campaign = Campaign.objects.filter(code__iexact=job.options.get("campaign", "")).first()
+    if campaign is None:
+        return list(DEFAULT_SOURCES), []
+    sources = list(Source.objects.filter(campaign=campaign, is_active=True).values_list("name", flat=True))
+    categories = [category_label(c) for c in Category.objects.filter(campaign=campaign, is_active=True)]
+    return sources, categories
+
+
 @login_required
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk)
     report = job.report or {}
+    sources, categories = _campaign_words(job)
     context = {
         "job": job, **unit_selectors.import_preview_context(report, request.GET, PAGE_SIZE),
         "campaign_code": report.get("campaign", {}).get("code") or job.options.get("campaign", ""),
+        "field_choices": field_choices(LEDGER_COLUMNS), "source_choices": sources, "category_choices": categories,
+        "remap_url": reverse("ledger:import_remap", args=[job.pk]),
+        "save_url": reverse("ledger:import_mapping_save", args=[job.pk]),
     }
     return render(request, "ledger/import/job.html", context)
+
+
+def _word_choices(words: list[dict[str, Any]], post: Any, prefix: str, allowed: list[str],
+                  decided: dict[str, str]) -> dict[str, str]:
+    """The decisions of the form on the preview's words, merged into the earlier ones; a forged value is refused."""
+    out = dict(decided)
+    for i, w in enumerate(words):
+        value = (post.get(f"{prefix}_{i}") or "").strip()
+        if not value:
+            continue
+        if value != ADD and value not in allowed:
+            raise ValidationError(f"“{w['word']}”选择的“{value}”不是可选的对应项。")
+        out[w["word"]] = value
+    return out
+
+
+@login_required
+@require_POST
+def import_remap(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview again with the column mapping, or the decisions on the file's sources and categories, of the form."""
+    job = _get_job(request, pk)
+    report = job.report or {}
+    sources, categories = _campaign_words(job)
+    vocab = report.get("vocab") or {}
+    try:
+        if any(k.startswith(("src_", "cat_")) for k in request.POST):
+            options: dict[str, Any] = {
+                "sources": _word_choices(vocab.get("sources") or [], request.POST, "src", sources,
+                                         job.options.get("sources") or {}),
+                "categories": _word_choices(vocab.get("categories") or [], request.POST, "cat", categories,
+                                            job.options.get("categories") or {}),
+            }
+        else:
+            options = mapping_from_post(report, request.POST, LEDGER_COLUMNS, current=job.options.get("mapping"))
+        job_repreview(job=job, options=options)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已按所选内容重新预检。")
+    return redirect("ledger:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_mapping_save(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_job(request, pk)
+    try:
+        saved = mapping_save(kind=LEDGER_KIND, name=request.POST.get("name", ""), report=job.report or {},
+                             by=request.user, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"列映射“{saved.name}”已保存：以后上传表头相同的台账时自动套用。")
+    return redirect("ledger:import_job", pk=job.pk)
 
 
 @login_required
@@ -144,8 +216,11 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     # Only conflicts the preview listed can be decided: a forged id picks nothing.
     offered = {c["id"] for r in (job.report or {}).get("rows") or [] for c in r.get("conflicts") or []}
     take_file = sorted(set(request.POST.getlist("take_file")) & offered)
+    asked = {c["id"] for c in (job.report or {}).get("confirmations") or []}
+    confirmed = sorted(set(request.POST.getlist("confirm")) & asked)
     try:
-        job = job_apply(job=job, by=request.user, ip=client_ip(request), params={"take_file": take_file})
+        job = job_apply(job=job, by=request.user, ip=client_ip(request),
+                        params={"take_file": take_file, "confirmed": confirmed})
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:

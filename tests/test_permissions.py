@@ -543,6 +543,12 @@ RULES: dict[str, Rule] = {
     "units:import_apply": Rule(
         args=roster_job, get=NOT_GET, post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=ledger_job,
     ),
+    "units:import_remap": Rule(
+        args=roster_job, get=NOT_GET, post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=ledger_job,
+    ),
+    "units:import_mapping_save": Rule(
+        args=roster_job, get=NOT_GET, post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=ledger_job,
+    ),
     "units:import_passwords": Rule(
         args=users_job, get=NOT_GET, post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=roster_job,
     ),
@@ -691,6 +697,12 @@ RULES: dict[str, Rule] = {
         args=ledger_job, get=office_only(REDIRECT), post=NOT_POST, outside={"office": 404}, outside_args=roster_job,
     ),
     "ledger:import_apply": Rule(
+        args=ledger_job, get=NOT_GET, post=office_only(REDIRECT), outside={"office": 404}, outside_args=roster_job,
+    ),
+    "ledger:import_remap": Rule(
+        args=ledger_job, get=NOT_GET, post=office_only(REDIRECT), outside={"office": 404}, outside_args=roster_job,
+    ),
+    "ledger:import_mapping_save": Rule(
         args=ledger_job, get=NOT_GET, post=office_only(REDIRECT), outside={"office": 404}, outside_args=roster_job,
     ),
 }

@@ -18,5 +18,7 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("import/<int:pk>/progress/", views.import_progress, name="import_progress"),
     path("import/<int:pk>/apply/", views.import_apply, name="import_apply"),
+    path("import/<int:pk>/remap/", views.import_remap, name="import_remap"),
+    path("import/<int:pk>/mapping/", views.import_mapping_save, name="import_mapping_save"),
     path("import/<int:pk>/passwords/", views.import_passwords, name="import_passwords"),
 ]

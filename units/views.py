@@ -27,7 +27,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from core.audit import Action, audit_record, client_ip
-from core.jobs import job_apply, job_forget, job_import_create, job_preview
+from core.jobs import job_apply, job_forget, job_import_create, job_preview, job_repreview
+from core.mappings import field_choices, mapping_from_post, mapping_save
 from core.models import Job
 
 from . import selectors
@@ -331,8 +332,42 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_roster_job(request, pk)
-    context = {"job": job, **selectors.import_preview_context(job.report or {}, request.GET, PAGE_SIZE)}
+    context = {
+        "job": job, **selectors.import_preview_context(job.report or {}, request.GET, PAGE_SIZE),
+        "field_choices": field_choices(_roster_columns(job.kind)),
+        "remap_url": reverse("units:import_remap", args=[job.pk]),
+        "save_url": reverse("units:import_mapping_save", args=[job.pk]),
+    }
     return render(request, "units/import_job.html", context)
+
+
+@login_required
+@require_POST
+def import_remap(request: HttpRequest, pk: int) -> HttpResponse:
+    """Preview the roster again with the column mapping of the form."""
+    job = _get_roster_job(request, pk)
+    try:
+        job_repreview(job=job, options=mapping_from_post(job.report or {}, request.POST, _roster_columns(job.kind),
+                                                              current=job.options.get("mapping")))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已按所选列映射重新预检。")
+    return redirect("units:import_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_mapping_save(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_roster_job(request, pk)
+    try:
+        saved = mapping_save(kind=job.kind, name=request.POST.get("name", ""), report=job.report or {},
+                             by=request.user, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"列映射“{saved.name}”已保存：以后上传表头相同的{job.kind_label}时自动套用。")
+    return redirect("units:import_job", pk=job.pk)
 
 
 @login_required
@@ -358,10 +393,12 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_roster_job(request, pk)
     missing_ids = {int(u["id"]) for u in (job.report or {}).get("missing") or [] if "id" in u}
     chosen = set(parse_ids(request.POST.getlist("deactivate")))
+    asked = {c["id"] for c in (job.report or {}).get("confirmations") or []}
+    confirmed = sorted(set(request.POST.getlist("confirm")) & asked)
     try:
         job = job_apply(
             job=job, by=request.user, ip=client_ip(request),
-            params={"deactivate_unit_ids": sorted(chosen & missing_ids)},
+            params={"deactivate_unit_ids": sorted(chosen & missing_ids), "confirmed": confirmed},
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
