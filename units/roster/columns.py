@@ -16,15 +16,18 @@ UNIT_COLUMNS: tuple[Column, ...] = (
         ("统一社会信用代码", "机构代码", "组织机构代码", "单位代码", "社会信用代码", "信用代码", "编码", "代码"),
         required=True,
     ),
-    Column("name", "单位名称", ("机构名称", "单位全称", "机构全称", "全称", "名称"), required=True),
+    Column("name", "单位名称", ("机构名称", "单位全称", "机构全称", "全称", "名称", "单位详细名称"), required=True),
     Column("short_name", "单位简称", ("简称", "机构简称")),
-    Column("kind", "单位类型", ("单位性质", "机构类别", "机构类型", "机构性质", "单位类别", "类型", "类别")),
+    Column(
+        "kind", "单位类型",
+        ("单位性质", "机构类别", "机构类型", "机构性质", "单位类别", "类型", "类别", "单位基本性质"),
+    ),
     Column(
         "parent", "上级单位",
         (
             "上级单位编码", "上级单位代码", "上级单位名称", "上级编码", "主管单位", "主管单位编码", "主管部门",
             "上级机构", "上级机构代码", "上级机构名称", "上级部门", "隶属单位", "隶属关系", "隶属部门", "所属上级",
-            "上级主管单位", "上级主管部门", "归口管理单位",
+            "上级主管单位", "上级主管部门", "归口管理单位", "举办单位", "行政主管部门", "单位隶属",
         ),
     ),
     Column("sort_order", "排序号", ("排序", "顺序号", "显示顺序", "排列顺序")),
@@ -60,6 +63,15 @@ UNIT_KIND_WORDS: dict[str, UnitKind] = {
     "群团组织": UnitKind.MASS_ORGANIZATION,
     "人民团体": UnitKind.MASS_ORGANIZATION,
     "群众团体": UnitKind.MASS_ORGANIZATION,
+    # Not a state enterprise although the word holds 企业; and the units a county roster lists without a kind.
+    "民办非企业单位": UnitKind.OTHER,
+    "社会组织": UnitKind.OTHER,
+    "垂直管理部门": UnitKind.OTHER,
+    "垂直管理单位": UnitKind.OTHER,
+    "驻县单位": UnitKind.OTHER,
+    "中央驻县单位": UnitKind.OTHER,
+    "省直驻县单位": UnitKind.OTHER,
+    "派出机构": UnitKind.OTHER,
 }
 # … then the first of these fragments the word contains; anything else is 其他.
 UNIT_KIND_FRAGMENTS: tuple[tuple[str, UnitKind], ...] = (
@@ -85,13 +97,15 @@ USER_COLUMNS: tuple[Column, ...] = (
     Column("phone", "手机号",
         ("手机", "手机号码", "移动电话", "联系手机", "联系电话", "电话", "联系方式", "手机号码登录名"),
     ),
-    Column("email", "邮箱", ("电子邮箱", "电子邮件", "邮件", "email", "e-mail", "邮箱地址", "电子信箱", "mail")),
+    Column(
+        "email", "邮箱",
+        ("电子邮箱", "电子邮件", "邮件", "email", "e-mail", "邮箱地址", "电子信箱", "mail", "个人邮箱"),
+    ),
     Column(
         "unit", "所属单位",
         (
             "所属单位编码", "所属单位名称", "所在单位", "工作单位", "单位", "单位编码", "单位代码", "单位名称",
-            "所在部门",
-            "工作部门", "部门", "单位部门",
+            "所在部门", "工作部门", "部门", "单位部门", "任职单位", "所属部门",
         ),
         required=True,
     ),
