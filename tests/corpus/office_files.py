@@ -1442,3 +1442,29 @@ __all__ = [
     "u09_resident_units",
     "u11_unknown_parent_header",
 ]
+
+
+def column(report: Any, header: str) -> dict[str, Any]:
+    """The preview's entry for the file's column headed `header` (exactly one)."""
+    found = [c for c in report.columns if c["header"] == header]
+    assert len(found) == 1, (header, report.columns)
+    return found[0]
+
+
+def assert_listed(report: Any, case: Any) -> None:
+    """Every header of the file is listed, in file order, with the key it imports as ("" not imported), and the
+    hidden columns marked."""
+    from openpyxl.utils import get_column_letter
+
+    from core.xlsx import NOT_IMPORTED
+
+    assert [c["header"] for c in report.columns] == list(case.headers)
+    assert [c["letter"] for c in report.columns] == [get_column_letter(i) for i in range(1, len(case.headers) + 1)]
+    got = {h: column(report, h)["key"] for h in case.columns}
+    assert got == case.columns
+    for c in report.columns:
+        assert c["hidden"] == (c["header"] in case.hidden), c
+        if c["key"] == "":
+            assert c["label"] == NOT_IMPORTED, c
+        else:
+            assert c["label"] and c["label"] != NOT_IMPORTED, c

@@ -15,7 +15,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from openpyxl.utils import get_column_letter
 
 from campaigns.models import DEFAULT_SOURCES, Campaign, Category, Source
 from campaigns.services import category_import
@@ -35,6 +34,8 @@ from .office_files import (
     TODAY,
     ExpectedProblem,
     LedgerCase,
+    assert_listed,
+    column,
     ledger_case,
     units_case,
 )
@@ -101,27 +102,12 @@ def problems_snapshot() -> list[tuple[Any, ...]]:
     ))
 
 
-def column(report: Any, header: str) -> dict[str, Any]:
-    found = [c for c in report.columns if c["header"] == header]
-    assert len(found) == 1, (header, report.columns)
-    return found[0]
-
-
 def column_at(report: Any, letter: str) -> dict[str, Any]:
     return next(c for c in report.columns if c["letter"] == letter)
 
 
 def assert_columns(report: Any, case: LedgerCase) -> None:
-    assert [c["header"] for c in report.columns] == list(case.headers)
-    assert [c["letter"] for c in report.columns] == [get_column_letter(i) for i in range(1, len(case.headers) + 1)]
-    got = {h: column(report, h)["key"] for h in case.columns}
-    assert got == case.columns
-    for c in report.columns:
-        assert c["hidden"] == (c["header"] in case.hidden), c
-        if c["key"] == "":
-            assert c["label"] == NOT_IMPORTED, c
-        else:
-            assert c["label"] and c["label"] != NOT_IMPORTED, c
+    assert_listed(report, case)
     for letter, key in (case.mapping or {}).items():
         assert (column_at(report, letter)["key"], column_at(report, letter)["how"]) == (key, "mapped")
 
