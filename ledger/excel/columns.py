@@ -42,7 +42,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column(
         "category", "问题类别",
         ("问题类型", "问题分类", "类别", "所属类别", "问题表现类别", "类别编码", "问题性质", "问题表现形式", "所属领域",
-         "问题领域"),
+         "问题领域", "表现类型"),
     ),
     Column("summary", "问题概述", ("问题名称", "问题摘要", "问题标题", "问题简述", "问题概要", "问题简要")),
     Column(
@@ -62,23 +62,26 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column(
         "lead_unit", "牵头单位",
         ("责任单位", "责任部门", "牵头部门", "主责单位", "牵头责任单位", "整改责任单位", "责任主体", "整改单位",
-         "主办单位", "承办单位", "牵头单位责任单位"),
+         "主办单位", "承办单位", "牵头单位责任单位", "牵头股室"),
     ),
     Column("co_units", "配合单位", ("配合部门", "协办单位", "参与单位", "协同单位", "协助单位", "配合责任单位")),
     Column("measures", "整改措施",
         ("措施", "整改举措", "具体措施", "整改措施及目标", "整改目标及措施", "整改措施及要求", "整改方案"),
     ),
-    Column("measure_unit", "措施责任单位", ("落实单位", "措施落实单位", "措施牵头单位", "具体责任单位")),
+    Column(
+        "measure_unit", "措施责任单位",
+        ("落实单位", "措施落实单位", "措施牵头单位", "具体责任单位", "具体责任部门", "具体实施单位"),
+    ),
     Column("responsible_person", "责任人", ("具体责任人", "直接责任人", "责任人员", "整改责任人", "经办人")),
     Column(
         "deadline", "整改时限",
         ("完成时限", "整改期限", "时限", "完成时间", "整改时间", "完成期限", "整改完成时限", "计划完成时间",
-         "整改完成时间", "时限要求"),
+         "整改完成时间", "时限要求", "时间节点"),
     ),
     Column(
         "progress", "整改进展",
         ("进展情况", "整改进度", "整改情况", "完成情况", "工作进展", "整改落实情况", "整改完成情况", "整改进展情况",
-         "落实情况", "推进情况", "整改成效"),
+         "落实情况", "推进情况", "整改成效", "整改结果", "办理情况"),
     ),
     Column("status", "整改状态", ("完成状态", "进展状态", "状态", "是否完成", "是否整改完成", "是否完成整改")),
     Column("closure", "销号情况", ("是否销号", "销号状态", "销号", "销号情况说明")),
@@ -104,6 +107,7 @@ RECTIFICATION_TYPE_WORDS: dict[str, str] = {
     "长期坚持": RectificationType.LONG_TERM,
     "长期整改": RectificationType.LONG_TERM,
     "持续整改": RectificationType.LONG_TERM,
+    "分阶段整改": RectificationType.TIME_LIMITED,
 }
 
 # Words in the deadline column that are not dates.
@@ -136,6 +140,11 @@ MEASURE_STATUS_WORDS: dict[str, str] = {
     "整改中长期坚持": MeasureStatus.IN_PROGRESS,
     "未完成": MeasureStatus.IN_PROGRESS,
     "持续整改": MeasureStatus.IN_PROGRESS,
+    "完成整改": MeasureStatus.DONE,
+    "已整改到位": MeasureStatus.DONE,
+    "部分整改": MeasureStatus.IN_PROGRESS,
+    "正在办理": MeasureStatus.IN_PROGRESS,
+    "长期整改": MeasureStatus.IN_PROGRESS,
 }
 
 # 销号情况 → the problem's status. None: 整改中 when the problem has a lead unit, else 待分派.
@@ -249,6 +258,14 @@ __all__ = [
 # campaign has that source; a campaign's own words are learnt on its sources (`Source.aliases`). Where each wording
 # was seen: docs/import-aliases.md.
 SOURCE_SYNONYMS: dict[str, str] = {
+    # seen in published ledgers (docs/import-aliases.md, 四)
+    "区委巡察": "巡视巡察", "常规巡察": "巡视巡察", "专项巡察": "巡视巡察", "经责审计": "审计监督",
+    "专项审计调查": "审计监督", "审计发现问题": "审计监督", "审计查出问题": "审计监督", "省长信箱": "群众反映",
+    "书记市长信箱": "群众反映", "书记县长信箱": "群众反映", "市长公开电话": "群众反映",
+        "人民网地方领导留言板": "群众反映",
+    "随手拍": "群众反映", "群众上访": "群众反映", "电视问政": "群众反映", "专项自查": "自查自纠",
+        "查摆问题": "自查自纠",
+    "督查通报": "督查反馈", "督察通报": "督查反馈", "海洋督察": "督查反馈",
     # 自查自纠
     "自查": "自查自纠", "自查发现": "自查自纠", "单位自查": "自查自纠", "自我检查": "自查自纠", "自查自改": "自查自纠",
     "作风整顿自查": "自查自纠", "对照检查": "自查自纠", "自查自纠发现": "自查自纠", "查摆": "自查自纠",
