@@ -226,25 +226,30 @@ def words(table: dict[str, object]) -> str:
     return "、".join(table)
 
 
-# The export's columns, in order: those of the offices' template plus our 编号 after 序号.
+# The export's columns, in order: those of the offices' template, our 编号 and the office's 原编号 after 序号, and
+# the 红黄绿灯 the system works out (written, never imported: LEDGER_COLUMNS reads it with read=False). Widths are
+# chosen for A4 landscape fitted to the page width: about 230 characters in all.
 EXPORT_COLUMNS: tuple[tuple[str, str, float], ...] = (
     # key, header, width (characters)
     ("seq", "序号", 5),
-    ("number", "编号", 13),
-    ("source", "问题来源", 9),
-    ("category", "问题类别", 8),
-    ("description", "问题描述（具体表现）", 30),
+    ("number", "编号", 12),
+    ("source_number", "原编号", 10),
+    ("source", "问题来源", 8),
+    ("category", "问题类别", 12),
+    ("summary", "问题概述", 14),
+    ("description", "问题描述（具体表现）", 26),
     ("rectification_type", "整改类型", 8),
     ("responsible_leader", "责任领导", 10),
-    ("lead_unit", "牵头单位", 13),
-    ("co_units", "配合单位", 13),
-    ("measures", "整改措施", 30),
-    ("measure_unit", "措施责任单位", 13),
+    ("lead_unit", "牵头单位", 12),
+    ("co_units", "配合单位", 12),
+    ("measures", "整改措施", 26),
+    ("measure_unit", "措施责任单位", 12),
     ("responsible_person", "责任人", 8),
     ("deadline", "整改时限", 11),
-    ("progress", "整改进展", 24),
+    ("progress", "整改进展", 20),
     ("status", "整改状态", 8),
     ("closure", "销号情况", 8),
+    ("light", "红黄绿灯", 10),
 )
 
 __all__ = [

@@ -4,6 +4,12 @@ repeated on every printed page.
 
     data = export_ledger_xlsx(Problem.objects.visible_to(user).filter(...), title="…问题整改台账")
 
+What an office reads off the printout: 序号 1, 2, 3 … in the printed order (the problem's own seq is not shown; with
+编号 in the file the import matches rows by it, never by 序号), the office's 原编号, 问题概述 beside 问题描述, the
+问题类别 as code and name ("1.01 学习贯彻不深不实", which the import reads back to the same category), and the
+红黄绿灯 of the day of the export with its days ("红灯（逾期12天）", "黄灯（剩余3天）", "绿灯"; "—" once closed or
+voided), worked out by `ledger.selectors.Lights` as on the ledger page. The import never reads that column.
+
 The caller scopes and filters the queryset; this module only lays it out, with a fixed number of queries whatever
 the number of problems. Every text goes through `core.text.excel_text`: control characters XML cannot hold are
 dropped, text that begins with = + - @ is written with a leading apostrophe so that no spreadsheet takes it for a
@@ -13,6 +19,7 @@ is cut with a visible marker (the import then leaves the stored text alone).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import unicodedata
@@ -28,21 +35,25 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.sheets import BORDER, FONT_NAME, print_setup, style_header
 from core.text import escape_formula, excel_text
-from ledger.models import Measure, Problem, ProgressEntry, RectificationType
+from ledger.lights import LightInfo
+from ledger.models import Light, Measure, Problem, ProgressEntry, RectificationType
+from ledger.selectors import Lights
 from units.models import Unit
 
 from .columns import EXPORT_CLOSURE_WORD, EXPORT_COLUMNS, export_status_word
 from .unitref import UnitLabels
 from .versions import write_versions
+from .vocab import category_label
 
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
 LINE_HEIGHT = 14.5  # points per line of 10-point text
-CENTERED = {"seq", "number", "source", "category", "rectification_type", "deadline", "status", "closure",
-            "responsible_person"}
-PROBLEM_COLUMNS = ("seq", "number", "source", "category", "description", "rectification_type", "responsible_leader",
-                   "lead_unit", "co_units", "closure")
+CENTERED = {"seq", "number", "source_number", "source", "rectification_type", "deadline", "status", "closure",
+            "responsible_person", "light"}
+PROBLEM_COLUMNS = ("seq", "number", "source_number", "source", "category", "summary", "description",
+                   "rectification_type", "responsible_leader", "lead_unit", "co_units", "closure", "light")
 DATE_FORMAT = "yyyy-mm-dd"
-
+LIGHT_WORDS = {Light.RED: "红灯", Light.YELLOW: "黄灯", Light.GREEN: "绿灯"}
+NO_LIGHT = Light.NONE.label  # "—": closed or voided
 
 
 def _merge(ws: Worksheet, ref: str) -> None:
@@ -70,7 +81,7 @@ def _prefetched(problems: QuerySet[Problem]) -> list[Problem]:
     latest = ProgressEntry.objects.filter(measure=OuterRef("pk")).order_by("-on", "-id").values("text")[:1]
     measures = Measure.objects.select_related("unit").annotate(latest_progress=Subquery(latest)).order_by("seq", "id")
     return list(
-        problems.select_related("source", "category", "lead_unit")
+        problems.select_related("campaign", "source", "category", "lead_unit")
         .prefetch_related(Prefetch("co_units", queryset=Unit.objects.order_by("path")),
                           Prefetch("measures", queryset=measures))
     )
@@ -80,18 +91,30 @@ def _deadline_cell(deadline: Any, long_term: bool) -> Any:
     return "长期坚持" if long_term else deadline
 
 
-def _problem_cells(p: Problem, label: UnitLabels) -> dict[str, Any]:
+def light_text(info: LightInfo) -> str:
+    """The 红黄绿灯 cell: "红灯（逾期12天）", "黄灯（剩余3天）", "黄灯（今日到期）", "绿灯"; "—" when closed or
+    voided. The light and its days are `LightInfo`'s, as the ledger page shows them."""
+    if info.light == Light.NONE:
+        return NO_LIGHT
+    word = LIGHT_WORDS[Light(info.light)]
+    return f"{word}（{info.label}）" if info.light in (Light.RED, Light.YELLOW) else word
+
+
+def _problem_cells(p: Problem, printed_seq: int, label: UnitLabels, lights: Lights) -> dict[str, Any]:
     return {
-        "seq": p.seq,
+        "seq": printed_seq,
         "number": p.number,
+        "source_number": p.source_number,
         "source": p.source.name if p.source else "",
-        "category": p.category.code if p.category else "",
-        "description": p.description or p.summary,
+        "category": category_label(p.category) if p.category else "",
+        "summary": p.summary,
+        "description": p.description,
         "rectification_type": RectificationType(p.rectification_type).label,
         "responsible_leader": p.responsible_leader,
         "lead_unit": label(p.lead_unit),
         "co_units": "、".join(label(u) for u in p.co_units.all()),
         "closure": EXPORT_CLOSURE_WORD.get(p.status, ""),
+        "light": light_text(lights.problem(p)),
     }
 
 
@@ -129,11 +152,11 @@ def _setup_sheet(ws: Worksheet, title: str) -> None:
     print_setup(ws, header_row=HEADER_ROW, footer="第 &P 页，共 &N 页")
 
 
-def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> int:
+def _write_problem(ws: Worksheet, row: int, p: Problem, printed_seq: int, label: UnitLabels, lights: Lights) -> int:
     """Write one problem from `row`; return the next free row."""
     measures: list[Measure | None] = list(p.measures.all()) or [None]
     n = len(measures)
-    pcells = _problem_cells(p, label)
+    pcells = _problem_cells(p, printed_seq, label, lights)
     mrows = [_measure_cells(m, p, label) for m in measures]
     statuses = {r["status"] for r in mrows}
     merged_keys = set(PROBLEM_COLUMNS) | ({"status"} if len(statuses) == 1 else set())
@@ -169,9 +192,13 @@ def _write_problem(ws: Worksheet, row: int, p: Problem, label: UnitLabels) -> in
     return row + n
 
 
-def export_ledger_xlsx(problems: QuerySet[Problem] | Iterable[Problem], *, title: str) -> bytes:
-    """The problems (already scoped and filtered by the caller, in the caller's order) as a printable .xlsx."""
+def export_ledger_xlsx(
+    problems: QuerySet[Problem] | Iterable[Problem], *, title: str, today: dt.date | None = None,
+) -> bytes:
+    """The problems (already scoped and filtered by the caller, in the caller's order) as a printable .xlsx, their
+    lights as of `today` (default: today)."""
     items = _prefetched(problems) if isinstance(problems, QuerySet) else list(problems)
+    lights = Lights({p.campaign_id: p.campaign for p in items}.values(), today)
     units: list[Unit] = []
     for p in items:
         if p.lead_unit is not None:
@@ -184,8 +211,8 @@ def export_ledger_xlsx(problems: QuerySet[Problem] | Iterable[Problem], *, title
     assert ws is not None
     _setup_sheet(ws, title)
     row = FIRST_DATA_ROW
-    for p in items:
-        row = _write_problem(ws, row, p, label)
+    for printed_seq, p in enumerate(items, start=1):
+        row = _write_problem(ws, row, p, printed_seq, label, lights)
     last = get_column_letter(len(EXPORT_COLUMNS))
     ws.print_area = f"A{TITLE_ROW}:{last}{max(row - 1, HEADER_ROW)}"
     write_versions(wb, items)  # hidden: what each row looked like, so a stale re-import is told apart

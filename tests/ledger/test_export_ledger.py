@@ -15,6 +15,7 @@ from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl.utils import get_column_letter
 
 from campaigns.models import Campaign, Source
 from core.import_report import UNCHANGED
@@ -30,8 +31,14 @@ from units.models import Unit, User
 
 from .test_import_ledger import counts, office, rosters, sample  # noqa: F401  (fixtures)
 
-HEADERS = ["序号", "编号", "问题来源", "问题类别", "问题描述（具体表现）", "整改类型", "责任领导", "牵头单位",
-           "配合单位", "整改措施", "措施责任单位", "责任人", "整改时限", "整改进展", "整改状态", "销号情况"]
+HEADERS = ["序号", "编号", "原编号", "问题来源", "问题类别", "问题概述", "问题描述（具体表现）", "整改类型", "责任领导",
+           "牵头单位", "配合单位", "整改措施", "措施责任单位", "责任人", "整改时限", "整改进展", "整改状态", "销号情况",
+           "红黄绿灯"]
+
+
+def col(header: str) -> int:
+    """The export's column number of a header."""
+    return HEADERS.index(header) + 1
 
 
 @pytest.fixture
@@ -49,20 +56,35 @@ def export(campaign: Campaign, tmp_path, name: str = "out.xlsx"):
 def test_export_has_the_printable_layout(imported, tmp_path):
     ws = openpyxl.load_workbook(export(imported, tmp_path)).active
 
-    assert ws["A1"].value == "示范县问题整改台账" and "A1:P1" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws["A1"].value == "示范县问题整改台账" and "A1:S1" in {str(r) for r in ws.merged_cells.ranges}
     assert [c.value for c in ws[2]] == HEADERS
     assert ws.print_title_rows == "$2:$2"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.fitToWidth) == 1
+    assert ws.print_area == "'问题台账'!$A$1:$S$23"
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A3:A4", "B3:B4", "E3:E4", "P3:P4", "A5:A7", "H5:H7"} <= merged  # problems over their measures
-    assert "J3:J4" not in merged  # measures keep a row each
-    assert ws["B3"].value == "ZF2022-0001" and ws["J4"].value == "对一季度文件逐件清理，废止重复文件"
-    assert ws["M3"].value == dt.datetime(2022, 4, 30) and ws["M3"].number_format == "yyyy-mm-dd"  # noqa: DTZ001
-    assert ws["M7"].value == "长期坚持" and ws["O7"].value == "长期坚持" and ws["P5"].value == "未销号"
-    assert ws["I19"].value == "县住房和城乡建设局、县交通运输局"
-    assert ws["E3"].alignment.wrap_text and ws["J4"].border.left.style == "thin"
+    # problems over their measures: 序号, 编号, 问题概述, 问题描述, 销号情况, 红黄绿灯; 牵头单位
+    assert {"A3:A4", "B3:B4", "F3:F4", "G3:G4", "R3:R4", "S3:S4", "A5:A7", "J5:J7"} <= merged
+    assert "L3:L4" not in merged  # measures keep a row each
+    assert ws["B3"].value == "ZF2022-0001" and ws["L4"].value == "对一季度文件逐件清理，废止重复文件"
+    assert ws["O3"].value == dt.datetime(2022, 4, 30) and ws["O3"].number_format == "yyyy-mm-dd"  # noqa: DTZ001
+    assert ws["O7"].value == "长期坚持" and ws["Q7"].value == "长期坚持" and ws["R5"].value == "未销号"
+    assert ws["K19"].value == "县住房和城乡建设局、县交通运输局"
+    assert ws["G3"].alignment.wrap_text and ws["L4"].border.left.style == "thin"
     assert ws.max_row == 2 + 21
+
+
+def test_the_columns_fit_an_a4_landscape_page(imported, tmp_path):
+    """Fitted to the width of A4 landscape, about 230 characters still print legibly; no column is squeezed below
+    what its header or its usual content needs."""
+    ws = openpyxl.load_workbook(export(imported, tmp_path)).active
+    widths = {h: ws.column_dimensions[get_column_letter(col(h))].width for h in HEADERS}
+
+    assert sum(widths.values()) <= 235
+    assert widths["序号"] >= 4 and widths["编号"] >= len("ZF2022-0001")
+    assert min(widths[h] for h in ("问题描述（具体表现）", "整改措施", "整改进展")) >= 20
+    assert widths["红黄绿灯"] >= 10  # "红灯（逾期12天）" on two lines
+    assert ws.row_dimensions[2].height <= 14.5 * 2 + 6  # the header row: at most two lines
 
 
 def test_export_then_import_changes_nothing(imported, office, tmp_path):  # noqa: F811
@@ -97,7 +119,7 @@ def test_cells_that_look_like_formulas_are_escaped_and_import_back_as_text(impor
 
     ws = openpyxl.load_workbook(path).active
     row = ws.max_row
-    cells = {ws.cell(row=2, column=c).value: ws.cell(row=row, column=c) for c in range(1, 17)}
+    cells = {ws.cell(row=2, column=c).value: ws.cell(row=row, column=c) for c in range(1, len(HEADERS) + 1)}
     assert cells["问题描述（具体表现）"].value == "'=HYPERLINK(\"http://example.com\",\"点击\")"
     assert cells["问题描述（具体表现）"].data_type == "s"
     assert cells["责任领导"].value == "'@局长" and cells["整改措施"].value == "'+加强监督"
@@ -119,8 +141,11 @@ def test_shared_unit_names_and_app_made_drafts_round_trip(imported, office, tmp_
     path = export(imported, tmp_path)
 
     ws = openpyxl.load_workbook(path).active
-    assert ws.cell(row=ws.max_row, column=11).value == "县教育体育局/办公室"
-    assert ws.cell(row=ws.max_row - 1, column=16).value == "待分派"
+    assert ws.cell(row=ws.max_row, column=col("措施责任单位")).value == "县教育体育局/办公室"
+    assert ws.cell(row=ws.max_row - 1, column=col("销号情况")).value == "待分派"
+    # a problem entered in the app with no description: its 问题概述 is printed once, in its own column
+    assert ws.cell(row=ws.max_row - 1, column=col("问题概述")).value == "食堂超标准采购"
+    assert ws.cell(row=ws.max_row - 1, column=col("问题描述（具体表现）")).value is None
 
     report = apply_ledger(path, campaign="ZF2022", by=office)
     assert report.summary_line() == "新增 0，更新 0，未变 14，错误 0", report.errors
