@@ -425,7 +425,7 @@ class Planner:
             old = getattr(p, name)
             if name == "description" and not p.description and new == p.summary:
                 continue  # the export writes the summary where a problem has no description
-            if name == "category" and old is None and p.status not in OPEN_STATUSES:
+            if name == "category" and old is None and new is not None and p.status not in OPEN_STATUSES:
                 self.closed_categories += 1  # a catalogue imported after the problem was signed off
                 continue
             if getattr(new, "pk", 0) is None:  # a source or category the import will add: new to this problem
