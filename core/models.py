@@ -27,6 +27,10 @@ class AuditEntry(models.Model):
         LOGIN_FAILED = "login_failed", "登录失败"
         LOGOUT = "logout", "退出"
         PASSWORD = "password", "修改密码"
+        DOWNLOAD = "download", "下载"
+        DENIED = "denied", "拒绝访问"
+        UNLOCK = "unlock", "解锁"
+        PRUNE = "prune", "清理日志"
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
