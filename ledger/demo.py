@@ -673,7 +673,7 @@ def reset_demo(stdout: Any) -> None:
     campaign = Campaign.objects.filter(code=CAMPAIGN_CODE).first()
     if campaign is None:
         return
-    for ev in Evidence.objects.filter(problem__campaign=campaign):
+    for ev in Evidence.all_objects.filter(problem__campaign=campaign):
         ev.file.delete(save=False)
     deleted, _ = Problem.objects.filter(campaign=campaign).delete()
     # Categories protect their parents: the deepest first.

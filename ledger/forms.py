@@ -22,6 +22,7 @@ from .models import AccountabilityForm, LookbackResult, Measure, MeasureStatus, 
 from .services import (
     EVIDENCE_EXTENSIONS,
     EVIDENCE_MAX_BYTES,
+    EVIDENCE_REASON_MAX,
     MEASURE_FIELDS,
     PROBLEM_FIELDS,
     validate_evidence_file,
@@ -316,7 +317,8 @@ class ProgressForm(CleanTextFormMixin, forms.Form):
     # The form metaclass takes declared fields out of the class, so self.files stays the uploaded files' dict.
     files = MultipleFileField(  # type: ignore[assignment]
         label="佐证材料", required=False,
-        help_text=f"可多选；支持 PDF、图片、Word、Excel、WPS、OFD，单个文件不超过 {EVIDENCE_MAX_BYTES // 2**20} MB。",
+        help_text="可多选；支持 PDF、图片、Word、Excel、PowerPoint、WPS、OFD，"
+                  f"单个文件不超过 {EVIDENCE_MAX_BYTES // 2**20} MB，文件内容须与扩展名相符。",
     )
     mark_status = forms.ChoiceField(
         label="措施状态", required=False,
@@ -346,6 +348,21 @@ class ProgressForm(CleanTextFormMixin, forms.Form):
         if errors:
             raise forms.ValidationError(errors)
         return files
+
+
+class EvidenceRemoveForm(CleanTextFormMixin, forms.Form):
+    """删除佐证材料: why the file is taken out (kept with it for the audit trail)."""
+
+    reason = forms.CharField(
+        label="删除原因", max_length=EVIDENCE_REASON_MAX, widget=forms.TextInput(),
+        help_text="如：上传错了文件、文件不清晰需重新上传",
+        error_messages={"required": "请填写删除原因。",
+                        "max_length": f"删除原因不能超过{EVIDENCE_REASON_MAX}个字。"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
 
 
 class ApplyForm(CleanTextFormMixin, forms.Form):

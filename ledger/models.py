@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import Campaign, Category, Source
+from core.filetypes import INLINE_MIME_TYPES
 from units.models import Unit, paths_q, scope_paths
 
 
@@ -208,27 +209,52 @@ def evidence_upload_to(instance: Evidence, filename: str) -> str:
     return f"evidence/{today:%Y/%m}/{instance.problem_id}/{uuid.uuid4().hex}{ext}"
 
 
+class CurrentEvidenceManager(models.Manager["Evidence"]):
+    """The 佐证材料 that count: every count, list and link starts here, so a removed file drops out of all of them.
+    `Evidence.all_objects` still has the removed ones (the audit trail, the office's download)."""
+
+    def get_queryset(self) -> models.QuerySet[Evidence]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Evidence(models.Model):
-    """佐证材料. Stored outside any public URL; downloaded only through a scoped view."""
+    """佐证材料. Stored outside any public URL; downloaded only through a scoped view. `content_type` is the type
+    the content was found to be on upload, never the one the browser sent. A wrong file is removed softly
+    (`removed_at`): kept for the audit trail, counted nowhere."""
 
     progress = models.ForeignKey(ProgressEntry, on_delete=models.CASCADE, related_name="evidence")
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_upload_to, max_length=300)
     original_name = models.CharField("文件名", max_length=255)
     size = models.PositiveIntegerField("大小")
-    content_type = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField("文件类型", max_length=100, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField("删除时间", null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="删除人", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    removal_reason = models.CharField("删除原因", max_length=200, blank=True)
+
+    all_objects = models.Manager()  # removed files too (the default manager stays `objects`, see Meta)
+    objects = CurrentEvidenceManager()
 
     class Meta:
         verbose_name = "佐证材料"
         verbose_name_plural = "佐证材料"
         ordering = ["id"]
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def viewable_inline(self) -> bool:
+        """An image the browser may show (under the download's sandbox policy) rather than only download."""
+        return self.content_type in INLINE_MIME_TYPES
 
 
 class TransitionAction(models.TextChoices):

@@ -335,15 +335,21 @@ def problem_detail_qs(user: Any) -> QuerySet[Problem]:
     )
 
 
-def problem_measures(problem: Problem) -> list[Measure]:
-    """Measures with their progress entries and each entry's evidence, in three queries."""
+def problem_measures(problem: Problem, *, with_removed: bool = False) -> list[Measure]:
+    """Measures with their progress entries and each entry's evidence, in three queries; `with_removed` adds each
+    entry's removed files as `removed_evidence` (the office's record), in a fourth."""
+    evidence = [Prefetch("evidence", queryset=Evidence.objects.order_by("id"))]
+    if with_removed:
+        evidence.append(Prefetch(
+            "evidence", to_attr="removed_evidence",
+            queryset=Evidence.all_objects.filter(removed_at__isnull=False).select_related("removed_by").order_by("id"),
+        ))
     return list(
         problem.measures.select_related("unit").prefetch_related(
             Prefetch(
                 "progress_entries",
-                queryset=ProgressEntry.objects.select_related("created_by").prefetch_related(
-                    Prefetch("evidence", queryset=Evidence.objects.order_by("id"))
-                ).order_by("-on", "-id"),
+                queryset=ProgressEntry.objects.select_related("created_by").prefetch_related(*evidence)
+                .order_by("-on", "-id"),
             )
         )
     )

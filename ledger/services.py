@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from core import filetypes
 from core.audit import Action, audit_record, diff_fields
 from core.text import check_text
 from units.models import Unit
@@ -37,9 +37,9 @@ PROBLEM_FIELDS = (
 )
 MEASURE_FIELDS = ("content", "unit", "responsible_person", "deadline", "is_long_term")
 
-EVIDENCE_EXTENSIONS = {
-    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".et", ".ofd",
-}
+EVIDENCE_EXTENSIONS = filetypes.ACCEPTED_EXTENSIONS
+EVIDENCE_NAME_MAX = Evidence._meta.get_field("original_name").max_length or 255
+EVIDENCE_REASON_MAX = Evidence._meta.get_field("removal_reason").max_length or 200
 EVIDENCE_MAX_BYTES = getattr(settings, "EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
 
 
@@ -197,17 +197,30 @@ def measure_update(*, measure: Measure, by: Any, ip: str | None = None, note: st
     return measure
 
 
-def validate_evidence_file(f: UploadedFile) -> None:
-    name = f.name or ""
-    ext = os.path.splitext(name)[1].lower()
+def evidence_name(f: UploadedFile) -> str:
+    """The name an upload is kept and shown under: no folders or control characters, the model's length at most,
+    its extension kept."""
+    return filetypes.safe_name(f.name or "", max_length=EVIDENCE_NAME_MAX)
+
+
+def validate_evidence_file(f: UploadedFile) -> filetypes.Kind:
+    """The one check of an evidence file, for the form and the service alike: an accepted extension, within the
+    size limit, not empty, and content that is what the extension says. Returns the kind the content shows; the
+    type the browser sent is never asked."""
+    name = evidence_name(f)
+    ext = filetypes.extension_of(name)
     if ext not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(f"文件“{name}”的类型不支持，请上传 PDF、图片、Word 或 Excel 文件。")
+        raise ValidationError(f"文件“{name}”的类型不支持（扩展名为 {ext or '空'}）。{filetypes.ACCEPTED}")
     if f.size and f.size > EVIDENCE_MAX_BYTES:
         raise ValidationError(
             f"文件“{name}”大小为 {f.size / 1024 / 1024:.1f} MB，超过 {EVIDENCE_MAX_BYTES // 1024 // 1024} MB 的限制。"
         )
     if not f.size:
         raise ValidationError(f"文件“{name}”是空文件。")
+    try:
+        return filetypes.check(name, f)
+    except filetypes.FileTypeError as exc:
+        raise ValidationError(exc.message) from exc
 
 
 @transaction.atomic
@@ -216,7 +229,8 @@ def progress_add(
     mark_status: str | None = None, ip: str | None = None, note: str = "", at: dt.datetime | None = None,
 ) -> ProgressEntry:
     """A dated progress entry on a measure, with evidence files; optionally moves the measure's status. `at` is
-    the moment it was reported (now unless given): the entry is dated on or before that day."""
+    the moment it was reported (now unless given): the entry is dated on or before that day. Each file is kept
+    with the type its content shows."""
     workflow.lock_problem_of(measure)
     measure = Measure.objects.select_related("problem__lead_unit", "problem__campaign", "unit").get(pk=measure.pk)
     workflow.require(workflow.PROGRESS, by, measure.problem, measure=measure)
@@ -228,13 +242,15 @@ def progress_add(
     on = on or reported_on
     if on > reported_on:
         raise ValidationError({"on": "进展日期不能晚于今天。" if at is None else "进展日期不能晚于填报日期。"})
-    for f in files:
-        validate_evidence_file(f)
+    kinds = [validate_evidence_file(f) for f in files]
     entry = ProgressEntry.objects.create(measure=measure, problem=measure.problem, on=on, text=text, created_by=by)
-    for f in files:
+    names = []
+    for f, kind in zip(files, kinds, strict=True):
+        name = evidence_name(f)
+        names.append(name)
         Evidence.objects.create(
-            progress=entry, problem=measure.problem, file=f, original_name=os.path.basename(f.name or "")[:255],
-            size=f.size or 0, content_type=getattr(f, "content_type", "") or "", uploaded_by=by,
+            progress=entry, problem=measure.problem, file=f, original_name=name, size=f.size or 0,
+            content_type=kind.mime, uploaded_by=by,
         )
     if at is not None:
         ProgressEntry.objects.filter(pk=entry.pk).update(created_at=at)
@@ -244,8 +260,59 @@ def progress_add(
     if mark_status and mark_status != measure.status:
         workflow.measure_set_status(measure=measure, by=by, status=mark_status, completed_on=on, ip=ip, note=note)
     audit_record(action=Action.CREATE, actor=by, obj=entry, ip=ip, note=note,
-                 changes={"measure": str(measure), "text": text[:100], "files": [f.name for f in files]})
+                 changes={"measure": str(measure), "text": text[:100], "files": names})
     return entry
+
+
+# ---- removing a wrong evidence file ------------------------------------------------------------------------------
+
+def evidence_removal_refusal(by: Any, evidence: Evidence) -> workflow.WorkflowError | None:
+    """Why `by` may not remove this evidence file now (None when they may). The office, and the uploader while they
+    still act for the measure, may; only while the problem is in the hands of the unit (the states in which
+    progress is recorded): not once 申请销号 is made, while it waits for review, or after it is closed."""
+    measure = evidence.progress.measure
+    problem = measure.problem
+    progress = workflow.STEPS[workflow.PROGRESS]
+    uploader = bool(evidence.uploaded_by_id) and evidence.uploaded_by_id == getattr(by, "pk", None)
+    if not (workflow.is_office(by) or (uploader and progress.who(by, problem, measure))):
+        return workflow.WorkflowError("只有上传人或作风办可以删除该佐证材料。", workflow.ROLE)
+    if problem.status not in progress.sources:
+        return workflow.WorkflowError(
+            f"问题 {problem.number} 当前状态为“{problem.get_status_display()}”，不能删除佐证材料："
+            "只有整改中的问题可以删除，申请销号后不能删除。", workflow.STATE,
+        )
+    return None
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, by: Any, reason: str, ip: str | None = None) -> Evidence:
+    """Take a wrong file out of the 佐证材料: it no longer counts or shows, and stays stored for the audit trail
+    (the office can still download it)."""
+    workflow.lock_problem_of(evidence.progress.measure)
+    evidence = Evidence.all_objects.select_related(
+        "progress__measure__problem__lead_unit", "progress__measure__unit",
+    ).get(pk=evidence.pk)
+    if evidence.removed_at is not None:
+        raise workflow.WorkflowError(f"佐证材料“{evidence.original_name}”已删除。", workflow.STATE)
+    if (error := evidence_removal_refusal(by, evidence)) is not None:
+        raise error
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写删除原因。"})
+    if len(reason) > EVIDENCE_REASON_MAX:
+        raise ValidationError({"reason": f"删除原因不能超过{EVIDENCE_REASON_MAX}个字。"})
+    check_texts(Evidence, {"removal_reason": reason})
+    evidence.removed_at = timezone.now()
+    evidence.removed_by = by
+    evidence.removal_reason = reason
+    evidence.save(update_fields=["removed_at", "removed_by", "removal_reason"])
+    workflow.touch(evidence.problem_id)
+    audit_record(
+        action=Action.DELETE, actor=by, obj=evidence, ip=ip, note=f"删除佐证材料“{evidence.original_name}”：{reason}",
+        changes={"original_name": evidence.original_name, "problem": evidence.progress.measure.problem.number,
+                 "measure": str(evidence.progress.measure), "removal_reason": reason},
+    )
+    return evidence
 
 
 # ---- 追责问责 ----------------------------------------------------------------------------------------------------
@@ -328,6 +395,8 @@ def accountability_delete(*, record: Accountability, by: Any, ip: str | None = N
 __all__ = [
     "accountability_add",
     "accountability_delete",
+    "evidence_remove",
+    "evidence_removal_refusal",
     "measure_create",
     "measure_update",
     "next_problem_number",

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.workdays import add_working_days
+from core import filetypes
 from core.audit import Action, audit_record, client_ip
 from units.http import parse_id, parse_ids, query_text, safe_next
 from units.models import Role
@@ -41,6 +42,7 @@ from .forms import (
     ApplyForm,
     AssignForm,
     CampaignPickForm,
+    EvidenceRemoveForm,
     LookbackDrawForm,
     LookbackRecordForm,
     MeasureForm,
@@ -110,8 +112,11 @@ def _get_measure_for_user(request: HttpRequest, pk: int) -> Measure:
     )
 
 
-def _get_evidence_for_user(request: HttpRequest, pk: int) -> Evidence:
-    return get_object_or_404(Evidence.objects.all(), pk=pk, problem__in=_visible_problems(request))
+def _get_evidence_for_user(request: HttpRequest, pk: int, *, with_removed: bool = False) -> Evidence:
+    """An evidence file of a visible problem; a removed one only when asked (the office's copy for the record)."""
+    files = Evidence.all_objects if with_removed else Evidence.objects
+    return get_object_or_404(files.select_related("progress__measure__problem__lead_unit", "progress__measure__unit"),
+                             pk=pk, problem__in=_visible_problems(request))
 
 
 def _get_check_for_user(request: HttpRequest, pk: int) -> LookbackCheck:
@@ -334,11 +339,12 @@ def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _get_problem_for_user(request, pk)
     user: Any = request.user
     lights = selectors.Lights([problem.campaign])
-    measures = selectors.problem_measures(problem)
+    measures = selectors.problem_measures(problem, with_removed=workflow.is_office(user))
     for m in measures:
         m.problem = problem  # the measure's light and permissions read the problem already in hand
         m.light_info = lights.measure(m)  # type: ignore[attr-defined]
         m.can_progress = workflow.can_record_progress(user, m)  # type: ignore[attr-defined]
+    _mark_removable_evidence(user, measures)
     actions = workflow.allowed_actions(user, problem)
     rounds = selectors.problem_rounds(problem)
     return render(request, "ledger/problem_detail.html", {
@@ -438,17 +444,85 @@ def accountability_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_problem_url(record.problem, "accountability"))
 
 
-@login_required
-@require_GET
-def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    """佐证材料 are served only here, after the scope check; there is no public media URL."""
-    evidence = _get_evidence_for_user(request, pk)
+# What an evidence file may do once opened: nothing. `sandbox` gives it a unique origin with no scripts, forms,
+# popups or plugins; the rest lets an image show (the browser's own image page uses inline styles). PDFs are
+# downloaded only: Chromium's PDF viewer does not run in a document under a sandbox CSP (it shows a blocked page),
+# and a PDF is not shown without one.
+EVIDENCE_CSP = ("sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; "
+                "form-action 'none'")
+
+
+def _serve_evidence(evidence: Evidence, *, inline: bool) -> FileResponse:
+    """The stored file with the type found on upload (types not among the accepted kinds, as an older version
+    kept them from the browser, go out as octet-stream). Shown in the browser only for an image whose first bytes
+    say so again, otherwise as an attachment."""
+    kind = filetypes.kind_for_mime(evidence.content_type)
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404("文件不存在或已被移除。") from exc
-    return FileResponse(handle, as_attachment=True, filename=evidence.original_name,
-                        content_type=evidence.content_type or None)
+    if inline:
+        inline = kind is not None and kind.inline and filetypes.sniff(handle.read(filetypes.HEAD_BYTES)) is kind
+        handle.seek(0)
+    response = FileResponse(handle, as_attachment=not inline, filename=evidence.original_name,
+                            content_type=kind.mime if kind is not None else "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = EVIDENCE_CSP
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    """佐证材料 are served only here, after the scope check; there is no public media URL. The office can still
+    download a removed file, for the record."""
+    evidence = _get_evidence_for_user(request, pk, with_removed=workflow.is_office(request.user))
+    return _serve_evidence(evidence, inline=False)
+
+
+@login_required
+@require_GET
+def evidence_view(request: HttpRequest, pk: int) -> FileResponse:
+    """查看: an image opened in the browser; any other file is downloaded as by 下载."""
+    evidence = _get_evidence_for_user(request, pk, with_removed=workflow.is_office(request.user))
+    return _serve_evidence(evidence, inline=True)
+
+
+def _mark_removable_evidence(user: Any, measures: list[Measure]) -> None:
+    """Set `can_remove` on each evidence file of the problem page (the measures' problem is already attached)."""
+    for m in measures:
+        for entry in m.progress_entries.all():
+            for f in entry.evidence.all():
+                f.can_remove = services.evidence_removal_refusal(user, f) is None  # type: ignore[attr-defined]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """删除佐证材料 (the uploader or the office, while the unit still works on the problem), after confirming."""
+    evidence = _get_evidence_for_user(request, pk, with_removed=True)
+    problem = evidence.progress.measure.problem
+    back = _problem_url(problem, f"measure-{evidence.progress.measure_id}")
+    if evidence.removed_at is not None:
+        messages.info(request, f"佐证材料“{evidence.original_name}”已删除。")
+        return HttpResponseRedirect(back)
+    if (error := services.evidence_removal_refusal(request.user, evidence)) is not None:
+        if error.kind == workflow.ROLE:
+            raise PermissionDenied(error.message)
+        messages.error(request, error.message)
+        return HttpResponseRedirect(back)
+    form = EvidenceRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ok, _ = _attempt(request, lambda: services.evidence_remove(
+            evidence=evidence, by=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)), form)
+        if ok:
+            messages.success(request, f"已删除佐证材料“{evidence.original_name}”，记录保留备查。")
+            return HttpResponseRedirect(back)
+    return render(request, "ledger/evidence_confirm_remove.html", {
+        "form": form, "evidence": evidence, "problem": problem, "back": back,
+    })
 
 
 # ---- measures, progress, applying ------------------------------------------------------------------------------

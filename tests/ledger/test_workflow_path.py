@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ledger import lookback, services, workflow
 from ledger.models import MeasureStatus, ProblemStatus, ReviewDecision, TransitionAction
-from tests.ledger.factories import CampaignFactory, make_problem
+from tests.ledger.factories import CampaignFactory, evidence_bytes, evidence_upload, make_problem
 
 
 @pytest.mark.smoke
@@ -96,8 +96,6 @@ def test_an_assigned_problem_cannot_lose_its_lead_unit_or_deadline(people, count
 
 
 def test_evidence_with_a_very_long_name_is_stored_and_keeps_its_name(people, county):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     campaign = CampaignFactory(code="ZF2025")
     p = make_problem(campaign=campaign, by=people.office, lead_unit=county.education)
     workflow.assign(problem=p, by=people.office)
@@ -106,11 +104,11 @@ def test_evidence_with_a_very_long_name_is_stored_and_keeps_its_name(people, cou
     name = "关于" + "整改落实情况" * 20 + "的报告.docx"
     entry = services.progress_add(
         measure=m, by=people.liaison, text="完成", on=dt.date(2022, 5, 20), mark_status=MeasureStatus.DONE,
-        files=[SimpleUploadedFile(name, b"PK\x03\x04 report", content_type="application/octet-stream")],
+        files=[evidence_upload(name, content=(body := evidence_bytes(".docx")))],
     )
     [ev] = entry.evidence.all()
     assert ev.original_name == name and ev.file.name.endswith(".docx") and len(ev.file.name) < 100
-    assert ev.file.read() == b"PK\x03\x04 report"
+    assert ev.file.read() == body
     m.refresh_from_db()
     assert m.completed_on == dt.date(2022, 5, 20)
 
