@@ -14,5 +14,6 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("supervision/", include("supervision.urls")),
     path("reports/", include("reports.urls")),
+    path("audit/", include("core.urls")),
     path("django-admin/", admin.site.urls),
 ]

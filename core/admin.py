@@ -1,4 +1,7 @@
-"""Django's admin for the audit trail and jobs: read-only (writes go through `core.audit` and `core.jobs`)."""
+"""Django's admin for the audit trail and jobs: read-only (writes go through `core.audit` and `core.jobs`).
+
+The audit trail has no change or delete permission here for anyone, superusers included: it is only added to.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ from .models import AuditEntry, Job
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_name", "action", "object_repr", "ip")
-    list_filter = ("action",)
-    search_fields = ("actor_name", "object_repr", "note")
+    list_display = ("at", "actor_name", "action", "result", "object_repr", "ip", "request_id")
+    list_filter = ("action", "result")
+    search_fields = ("actor_name", "object_repr", "note", "request_id")
     date_hierarchy = "at"
+    actions = None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

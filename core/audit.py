@@ -1,5 +1,10 @@
 """The audit trail: one function writes every entry, for units, users, logins and the ledger alike.
 
+Every entry carries who, when, from which address, in which request and with what result. The request's id and
+the client's address come from the request being served (`RequestContext`, bound by
+`core.middleware.RequestContextMiddleware`) when the caller gives none. The trail is only added to
+(`core.models.AuditEntry`); entries past the retention period leave through `audit_prune` alone.
+
 Entries are shown in Chinese through one registry of labels (`audit_label`) and one renderer (`change_lines`).
 A key's label is, in this order: the key itself when it is already Chinese; a label registered for the entry's
 model; the Chinese verbose name of the model's field of that name; a project-wide label; the key as a last resort
@@ -11,28 +16,143 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
+import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import AuditEntry
 
 Action = AuditEntry.Action
+Result = AuditEntry.Result
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# ---- the client's address ---------------------------------------------------------------------------------------
+
+_ADDRESS_MAX = 64  # longer text is no address (an IPv6 address with a port and brackets is at most 47 characters)
+
+
+def parse_ip(text: str | None) -> IPAddress | None:
+    """`text` as an IP address, or None. Accepts what proxies write: "[2001:db8::1]:443" and "203.0.113.5:443"
+    lose their port; an IPv4-mapped IPv6 address reads as the IPv4 one; a zone ("fe80::1%eth0") is dropped, since
+    the database's address type has none."""
+    if not text or len(text) > _ADDRESS_MAX:
+        return None
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    text = text.partition("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def valid_ip(text: str | None) -> str | None:
+    """The address in `text` as the database stores it, or None for anything that is not one."""
+    address = parse_ip(text)
+    return str(address) if address is not None else None
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES 中的“{entry}”不是有效的 IP 地址或网段（如 10.0.0.1 或 10.0.0.0/24）。"
+            ) from None
+    return tuple(networks)
+
+
+def trusted_proxies() -> tuple[IPNetwork, ...]:
+    """settings.TRUSTED_PROXIES as networks (an address is a network of one); ImproperlyConfigured for a bad entry."""
+    value: Any = getattr(settings, "TRUSTED_PROXIES", None) or ()
+    if isinstance(value, str):
+        value = value.split(",")
+    return _networks(tuple(str(v).strip() for v in value if str(v).strip()))
+
+
+def is_trusted_proxy(address: IPAddress | None) -> bool:
+    return address is not None and any(address in network for network in trusted_proxies())
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, or None when it cannot be told.
+
+    REMOTE_ADDR is the client unless it is one of settings.TRUSTED_PROXIES. Only then is X-Forwarded-For read:
+    from the right, past the trusted proxies' own hops, the first other hop is the client (what the client sent
+    itself stands further left and is never believed). A hop that is no address there gives None, not a guess.
+    """
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
-    return ip or None
+    remote = parse_ip(request.META.get("REMOTE_ADDR"))
+    if not is_trusted_proxy(remote):
+        return str(remote) if remote is not None else None
+    client = remote
+    for hop in reversed(str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")):
+        if not hop.strip():
+            continue
+        address = parse_ip(hop)
+        if address is None:
+            return None
+        client = address
+        if not is_trusted_proxy(address):
+            break
+    return str(client)
+
+
+# ---- the request being served -----------------------------------------------------------------------------------
+
+@dataclass
+class RequestContext:
+    """The request being served, as the audit trail needs it: its id and the client's address; and whether an
+    entry already recorded the file it sends or the refusal it answers (so the middleware writes no second one)."""
+
+    request_id: str
+    ip: str | None
+    file_recorded: bool = False
+    denial_recorded: bool = False
+
+
+# Request metadata, like a logging correlation id: it fills the request id and address of entries written while
+# the request is served. It is not a "current user": who acted is always passed to `audit_record` explicitly.
+_request_context: ContextVar[RequestContext | None] = ContextVar("audit_request_context", default=None)
+
+
+def current_request() -> RequestContext | None:
+    return _request_context.get()
+
+
+@contextmanager
+def request_context(context: RequestContext) -> Iterator[RequestContext]:
+    """Bind `context` while the request is served; it is unbound again afterwards, whatever happens."""
+    token = _request_context.set(context)
+    try:
+        yield context
+    finally:
+        _request_context.reset(token)
 
 
 def _jsonable(value: Any) -> Any:
@@ -57,21 +177,45 @@ def diff_fields(obj: models.Model, values: Mapping[str, Any]) -> dict[str, list[
     return changes
 
 
+def _clean_text(text: str, limit: int | None = None) -> str:
+    # A NUL cannot be stored in PostgreSQL's text; a path or a name typed by a visitor may hold one.
+    text = text.replace("\x00", "")
+    return text[:limit] if limit is not None else text
+
+
 def _entry(
-    *, action: str, actor: Any, obj: models.Model | None, changes: Mapping[str, Any] | None, ip: str | None, note: str
+    *, action: str, actor: Any, obj: models.Model | None, changes: Mapping[str, Any] | None, ip: str | None, note: str,
+    result: str, context: RequestContext | None,
 ) -> AuditEntry:
     actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
+    if actor_obj is not None:
+        actor_name = str(actor_obj)
+    else:
+        actor_name = "未登录用户" if context is not None else "系统"
+    if ip is None and context is not None:
+        ip = context.ip
     return AuditEntry(
         action=action,
         actor=actor_obj,
-        actor_name=str(actor_obj) if actor_obj else "系统",
+        actor_name=_clean_text(actor_name, 150),
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:300] if obj is not None else "",
+        object_repr=_clean_text(str(obj), 300) if obj is not None else "",
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
-        ip=ip,
-        note=note,
+        ip=valid_ip(ip),
+        note=_clean_text(note),
+        result=result,
+        request_id=context.request_id if context is not None else "",
     )
+
+
+def _mark(context: RequestContext | None, action: str) -> None:
+    if context is None:
+        return
+    if action in (Action.EXPORT, Action.DOWNLOAD):
+        context.file_recorded = True
+    elif action == Action.DENIED:
+        context.denial_recorded = True
 
 
 def audit_record(
@@ -82,20 +226,73 @@ def audit_record(
     changes: Mapping[str, Any] | None = None,
     ip: str | None = None,
     note: str = "",
+    result: str = Result.SUCCESS,
 ) -> AuditEntry:
-    entry = _entry(action=action, actor=actor, obj=obj, changes=changes, ip=ip, note=note)
+    """Write one entry. Within a request, the request's id (and, unless given, the client's address) come from it;
+    an EXPORT or DOWNLOAD entry tells the middleware that the file this request sends is already recorded."""
+    context = current_request()
+    entry = _entry(action=action, actor=actor, obj=obj, changes=changes, ip=ip, note=note, result=result,
+                   context=context)
     entry.save()
+    _mark(context, action)
     return entry
 
 
 def audit_record_many(
     *, action: str, actor: Any, items: Iterable[tuple[models.Model, Mapping[str, Any]]], ip: str | None = None,
-    note: str = "",
+    note: str = "", result: str = Result.SUCCESS,
 ) -> int:
     """One entry per object, written in bulk (imports touch thousands of rows)."""
-    entries = [_entry(action=action, actor=actor, obj=o, changes=c, ip=ip, note=note) for o, c in items]
+    context = current_request()
+    entries = [
+        _entry(action=action, actor=actor, obj=o, changes=c, ip=ip, note=note, result=result, context=context)
+        for o, c in items
+    ]
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    if entries:
+        _mark(context, action)
     return len(entries)
+
+
+# ---- retention --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PruneResult:
+    days: int
+    before: dt.datetime  # entries older than this (local midnight) are the ones removed
+    count: int
+    dry_run: bool
+
+
+def _delete_entries_before(before: dt.datetime) -> int:
+    """The only way entries leave the trail: one DELETE of those older than `before`, past the queryset's refusal
+    (`AuditEntryQuerySet.delete`). Called by `audit_prune` alone, which records that it ran."""
+    old = AuditEntry.objects.filter(at__lt=before)
+    return old._raw_delete(old.db)
+
+
+@transaction.atomic
+def audit_prune(*, days: int | None = None, dry_run: bool = False, by: Any = None) -> PruneResult:
+    """Remove the entries older than `days` (settings.AUDIT_RETENTION_DAYS when not given; never fewer) and record
+    how many went and up to when. The cut is at local midnight, so every entry of the last `days` whole days stays.
+    `dry_run` counts only and records nothing."""
+    keep = int(settings.AUDIT_RETENTION_DAYS)
+    days = keep if days is None else days
+    if days < keep:
+        raise ValidationError(
+            f"保留天数不能少于 {keep} 天（系统设置 AUDIT_RETENTION_DAYS），现为 {days} 天。", code="too_short"
+        )
+    start = timezone.localdate() - dt.timedelta(days=days)
+    before = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    if dry_run:
+        return PruneResult(days, before, AuditEntry.objects.filter(at__lt=before).count(), True)
+    count = _delete_entries_before(before)
+    audit_record(
+        action=Action.PRUNE, actor=by,
+        note=f"清理 {start:%Y-%m-%d} 之前（保留 {days} 天）的操作日志 {count} 条",
+        changes={"保留天数": days, "清理截止": start.isoformat(), "清理条数": count},
+    )
+    return PruneResult(days, before, count, False)
 
 
 def history_for(obj: models.Model) -> models.QuerySet[AuditEntry]:

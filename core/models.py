@@ -5,14 +5,38 @@ Nothing here knows about units, campaigns or problems; apps register what they n
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator
 from django.db import models
 
 
+class AuditTrailIsAppendOnly(Exception):
+    """An entry of the audit trail was about to be changed or removed: the trail is only ever added to."""
+
+    def __init__(self, what: str = "修改或删除") -> None:
+        super().__init__(f"操作日志只能追加，不能{what}（过期日志由 prune_audit 命令按保留期限清理）。")
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Reads and inserts only: `update()` and `delete()` refuse (and so does `bulk_update`, which updates)."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("修改")
+
+    def delete(self) -> NoReturn:
+        raise AuditTrailIsAppendOnly("删除")
+
+
 class AuditEntry(models.Model):
-    """Who did what to which object, when and from where. Written only through `core.audit`."""
+    """Who did what to which object, when, from where, in which request and with what result.
+
+    Written only through `core.audit`, and only added to: saving an existing entry, deleting one and the queryset's
+    `update()`/`delete()` all raise `AuditTrailIsAppendOnly`. Entries past the retention period leave through
+    `core.audit.audit_prune` alone.
+    """
 
     class Action(models.TextChoices):
         CREATE = "create", "新建"
@@ -32,6 +56,11 @@ class AuditEntry(models.Model):
         UNLOCK = "unlock", "解锁"
         PRUNE = "prune", "清理日志"
 
+    class Result(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+        DENIED = "denied", "拒绝"
+
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL,
@@ -45,6 +74,12 @@ class AuditEntry(models.Model):
     changes = models.JSONField("变更内容", default=dict, blank=True)
     ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
     note = models.TextField("说明", blank=True)
+    result = models.CharField("结果", max_length=8, choices=Result.choices, default=Result.SUCCESS)
+    # The id of the request that wrote the entry (also sent back in its X-Request-ID header); blank for commands
+    # and background tasks.
+    request_id = models.CharField("请求编号", max_length=64, blank=True, db_index=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = "操作日志"
@@ -54,6 +89,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("修改")
+        # Always a whole insert, never an update: a new entry given the id of an existing one fails instead of
+        # overwriting it.
+        super().save(force_insert=True, using=kwargs.get("using"))
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("删除")
 
 
 # kind → its Chinese name; filled by `core.jobs.register_kind` as apps load.

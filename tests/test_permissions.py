@@ -49,7 +49,7 @@ from django.utils import timezone
 from campaigns import services as campaign_services
 from campaigns.models import CalendarOverride, Campaign, CampaignStatus, Category
 from core.jobs import job_import_create, job_preview
-from core.models import Job
+from core.models import AuditEntry, Job
 from ledger import lookback, services, workflow
 from ledger.excel import LEDGER_KIND
 from ledger.models import Accountability, AccountabilityForm, Evidence, LookbackCheck, Measure, MeasureStatus, Problem
@@ -292,6 +292,9 @@ def world(django_db_setup: None, django_db_blocker: Any, media_root: Path) -> It
         transaction.set_rollback(True)
 
 
+AUDIT = AuditEntry._meta.label
+
+
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the project's own tables (read with plain SQL: this runs twice for every refused request)."""
     tables = {}
@@ -527,7 +530,10 @@ RULES: dict[str, Rule] = {
     "units:user_toggle_active": Rule(args=member, get=admin_only(OK), post=admin_only(REDIRECT)),
     # the new one-time password is shown on the page that answers the POST
     "units:user_reset_password": Rule(args=member, get=admin_only(OK), post=admin_only(OK)),
-    "units:audit_list": Rule(get=admin_only(OK), post=NOT_POST),
+    "units:user_unlock": Rule(args=member, get=admin_only(OK), post=admin_only(REDIRECT)),
+    # ---- the audit trail: the admin's
+    "core:audit_list": Rule(get=admin_only(OK), post=NOT_POST),
+    "core:audit_export": Rule(get=admin_only(FILE), post=NOT_POST),
     "units:import_start": Rule(get=admin_only(OK), post=admin_only(FORM)),
     "units:import_template": Rule(
         args=lambda w, s: [RosterKind.UNITS.value], get=admin_only(FILE), post=NOT_POST,
@@ -551,6 +557,9 @@ RULES: dict[str, Rule] = {
     ),
     "units:import_passwords": Rule(
         args=users_job, get=NOT_GET, post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=roster_job,
+    ),
+    "units:import_passwords_reissue": Rule(
+        args=users_job, get=admin_only(OK), post=admin_only(REDIRECT), outside={"admin": 404}, outside_args=roster_job,
     ),
     # ---- campaigns: county-wide, every role reads them; the office and admins change their settings
     "campaigns:campaign_list": Rule(get=ANY_ROLE_GET, post=NOT_POST),
@@ -625,6 +634,9 @@ RULES: dict[str, Rule] = {
         args=measure, get=each(403, **HIDDEN, liaison=OK, office=OK),
         post=each(403, **HIDDEN, liaison=FORM, office=FORM), outside=OUT_OF_SCOPE,
     ),
+    "ledger:evidence_view": Rule(args=evidence, get=each(FILE, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE),
+    "ledger:evidence_remove": Rule(args=evidence, get=each(403, **HIDDEN, liaison=OK, office=OK),
+                                   post=each(403, **HIDDEN, liaison=FORM, office=FORM), outside=OUT_OF_SCOPE),
     "ledger:evidence_download": Rule(
         args=evidence, get=each(FILE, **HIDDEN), post=NOT_POST, outside=OUT_OF_SCOPE,
     ),
@@ -749,13 +761,21 @@ def assert_outcome(response: Any, expected: Outcome, where: str) -> None:
 def request(client: Any, world: World, actor: str, method: str, url: str, data: dict[str, Any],
             expected: Outcome) -> None:
     before = snapshot() if expected in REFUSED else None
+    denied_before = AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).count()
     response = client.get(url) if method == "GET" else client.post(url, data)
     if response.streaming:
         # Reading a file to its end closes it; the client's wrapper keeps the test's connection open meanwhile.
         b"".join(response.streaming_content)
     assert_outcome(response, expected, f"{method} {url} as {actor}")
+    # A 403 is recorded in the audit trail (one DENIED entry, result 拒绝); nothing else answers with one.
+    denied = AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).count()
+    assert denied == denied_before + (response.status_code == 403), f"{method} {url} as {actor}: DENIED entries"
     if before is not None:
         after = snapshot()
+        if response.status_code == 403:
+            added = [row for row in after[AUDIT] if row not in before[AUDIT]]
+            assert len(added) == 1, f"{method} {url} as {actor} was refused but wrote {len(added)} audit entries"
+            after[AUDIT] = before[AUDIT]
         changed = [label for label in before if before[label] != after[label]]
         assert not changed, f"{method} {url} as {actor} was refused but changed {changed}"
 

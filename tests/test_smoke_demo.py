@@ -13,7 +13,7 @@ from ledger.models import Problem, ProblemStatus
 from units.demo import DEMO_PASSWORD
 
 PAGES = {
-    "admin": ["home", "units:unit_tree", "units:user_list", "units:import_start", "units:audit_list",
+    "admin": ["home", "units:unit_tree", "units:user_list", "units:import_start", "core:audit_list",
               "campaigns:campaign_list", "ledger:problem_list"],
     "office": ["home", "ledger:problem_list", "ledger:review_queue", "ledger:lookback_list", "ledger:problem_create",
                "campaigns:campaign_list", "campaigns:calendar", "ledger:import_start", "units:unit_tree"],

@@ -36,7 +36,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem("单位", "units:unit_tree", "diagram-3", (Role.ADMIN, Role.OFFICE, Role.LEADER, Role.LIAISON)),
     NavItem("用户", "units:user_list", "people", (Role.ADMIN,)),
     NavItem("名册导入", "units:import_start", "cloud-upload", (Role.ADMIN,)),
-    NavItem("操作日志", "units:audit_list", "clock-history", (Role.ADMIN,)),
+    NavItem("操作日志", "core:audit_list", "clock-history", (Role.ADMIN,)),
 )
 
 

@@ -338,7 +338,7 @@ def test_problem_page_history_is_in_chinese(client, people, applied):
 
 
 def test_audit_log_page_is_in_chinese(client, people, applied):
-    response = login(client, people.admin).get(reverse("units:audit_list"))
+    response = login(client, people.admin).get(reverse("core:audit_list"))
     assert response.status_code == 200
     table = section(response.content.decode(), 'data-testid="audit-table"', "</table>")
     assert "整改中 → 待核查" in table
@@ -365,7 +365,7 @@ def test_an_import_entry_shows_its_note_on_both_pages(client, db, shared_data):
     assert "编号：ZF2022-0002" in history
     assert not ENGLISH_KEY.search(history), ENGLISH_KEY.findall(history)
 
-    page = login(client, admin).get(reverse("units:audit_list"), {"action": "import"}).content.decode()
+    page = login(client, admin).get(reverse("core:audit_list"), {"action": "import"}).content.decode()
     table = section(page, 'data-testid="audit-table"', "</table>")
     assert "说明</span>：台账导入：「problem_ledger.xlsx」第5行" in table
     assert not ENGLISH_KEY.search(table), ENGLISH_KEY.findall(table)

@@ -131,7 +131,8 @@ def add_url(problem: Problem) -> str:
 
 
 def records_state() -> tuple:
-    written = AuditEntry.objects.exclude(action__in=[AuditEntry.Action.LOGIN, AuditEntry.Action.LOGOUT])
+    written = AuditEntry.objects.exclude(action__in=[AuditEntry.Action.LOGIN, AuditEntry.Action.LOGOUT,
+                                                      AuditEntry.Action.DENIED])
     return list(Accountability.objects.values_list("pk", flat=True)), written.count()
 
 

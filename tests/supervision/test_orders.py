@@ -86,7 +86,7 @@ def snapshot() -> dict:
         "orders": sorted(SupervisionOrder.objects.values_list("pk", "year", "seq", "status", "reply", "replied_by_id")),
         "notifications": Notification.objects.count(),
         "effects": Effect.objects.count(),
-        "audit": AuditEntry.objects.count(),
+        "audit": AuditEntry.objects.exclude(action=AuditEntry.Action.DENIED).count(),
     }
 
 
