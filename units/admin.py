@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.http import HttpRequest
 
 from .models import Unit, User, UserRole
+from .services import SAME_PASSWORD
 
 
 @admin.register(Unit)
@@ -35,6 +38,20 @@ class UserRoleInline(admin.TabularInline):
     extra = 0
 
 
+class AdminPasswordForm(AdminPasswordChangeForm):
+    """The admin's set-password form: not the password the account has now, and its sessions end."""
+
+    def clean_password1(self) -> str:
+        password: str = self.cleaned_data.get("password1") or ""
+        if password and self.user.check_password(password):
+            raise forms.ValidationError(SAME_PASSWORD, code="password_reused")
+        return password
+
+    def save(self, commit: bool = True) -> Any:
+        self.user.session_version += 1
+        return super().save(commit=commit)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "full_name", "unit", "phone", "is_active", "last_login")
@@ -48,3 +65,9 @@ class UserAdmin(DjangoUserAdmin):
         ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "must_change_password")}),
         ("时间", {"fields": ("last_login", "date_joined")}),
     )
+    change_password_form = AdminPasswordForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.session_version += 1  # as units.services.user_set_active: the account's sessions end
+        super().save_model(request, obj, form, change)

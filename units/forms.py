@@ -9,9 +9,16 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
-from core.models import AuditEntry
-
 from .models import Role, Unit
+
+USERNAME_MAX_LENGTH = 150  # units.User.username
+
+
+def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the login name django-axes records and locks, bounded to what an account can have."""
+    data = credentials if credentials else getattr(request, "POST", {})
+    username = data.get("username") if data else None
+    return str(username)[:USERNAME_MAX_LENGTH] if username is not None else None
 
 
 class LoginForm(AuthenticationForm):
@@ -26,6 +33,14 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"class": "form-control", "placeholder": "请输入登录名"})
         self.fields["password"].label = "密码"
         self.fields["password"].widget.attrs.update({"class": "form-control", "placeholder": "请输入密码"})
+
+    def clean_username(self) -> str:
+        # Django sets the field's max_length after the field was built, so its validator is not there: a longer name
+        # would reach authenticate() and django-axes, whose failure record cannot hold it. No account has one.
+        username: str = self.cleaned_data.get("username") or ""
+        if len(username) > USERNAME_MAX_LENGTH:
+            raise self.get_invalid_login_error()
+        return username
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         return forms.ValidationError(
@@ -51,7 +66,8 @@ class ChinesePasswordChangeForm(PasswordChangeForm):
             self.fields[name].label = label
             self.fields[name].widget.attrs["class"] = "form-control"
         self.fields["new_password1"].help_text = (
-            "至少 8 位，不能全是数字，不能与登录名、姓名过于相似，须包含大写字母、小写字母、数字、符号中的至少三类。"
+            f"至少 {settings.PASSWORD_MIN_LENGTH} 位，不能全是数字，不能与登录名、姓名过于相似，不能与当前密码相同，"
+            "须包含大写字母、小写字母、数字、符号中的至少三类。"
         )
 
     def save(self, commit: bool = True) -> Any:  # pragma: no cover - the view calls the service instead
@@ -105,29 +121,6 @@ class UserFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": "姓名、登录名或手机号"})
         for name in ("unit", "role", "status"):
             self.fields[name].widget.attrs["class"] = "form-select"
-
-
-class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(label="操作", required=False, choices=[("", "全部操作"), *AuditEntry.Action.choices])
-    actor = forms.CharField(label="操作人", required=False, max_length=150)
-    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["action"].widget.attrs["class"] = "form-select"
-        self.fields["actor"].widget.attrs.update({"class": "form-control", "placeholder": "姓名或登录名"})
-        self.fields["date_from"].widget.attrs["class"] = "form-control"
-        self.fields["date_to"].widget.attrs["class"] = "form-control"
-        self.fields["date_from"].error_messages["invalid"] = "请输入有效的日期。"
-        self.fields["date_to"].error_messages["invalid"] = "请输入有效的日期。"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError("起始日期不能晚于截止日期。")
-        return data
 
 
 class RosterUploadForm(forms.Form):

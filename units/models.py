@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -134,6 +135,9 @@ class User(AbstractUser):
     )
     overseen_units = models.ManyToManyField(Unit, verbose_name="分管单位", blank=True, related_name="overseers")
     must_change_password = models.BooleanField("首次登录须改密码", default=False)
+    # Raised to end every session of the account at once (deactivation, a password reset by an admin): the value is
+    # part of the hash each session carries, so no session signed in before still verifies, whatever the engine.
+    session_version = models.PositiveIntegerField("会话版本", default=0, editable=False)
 
     objects: ClassVar[AppUserManager] = AppUserManager()
 
@@ -144,6 +148,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        if not self.session_version:  # Django's own hash, so sessions from before the first raise stay valid
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        value = f"{self.password}:{self.session_version}"
+        return salted_hmac("units.User.get_session_auth_hash", value, secret=secret, algorithm="sha256").hexdigest()
 
     @cached_property
     def role_codes(self) -> frozenset[str]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
-
-from core.audit import ChangeLine, change_lines
-from core.models import AuditEntry
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from .models import Unit, User, UserRole
 
@@ -160,36 +161,6 @@ def user_list(
     return users_with_roles(qs.distinct()).order_by("unit__path", "username")
 
 
-def audit_list(
-    *, action: str = "", actor: str = "", date_from: dt.date | None = None, date_to: dt.date | None = None
-) -> QuerySet[AuditEntry]:
-    qs = AuditEntry.objects.select_related("actor", "content_type")
-    if action:
-        qs = qs.filter(action=action)
-    if actor:
-        qs = qs.filter(Q(actor_name__icontains=actor) | Q(actor__username__icontains=actor))
-    if date_from:
-        qs = qs.filter(at__date__gte=date_from)
-    if date_to:
-        qs = qs.filter(at__date__lte=date_to)
-    return qs.order_by("-at", "-id")
-
-
-def _display(value: Any) -> str:
-    if value in (None, "", [], {}):
-        return "（空）"
-    if isinstance(value, list):
-        return "、".join(_display(v) for v in value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def audit_change_lines(entry: AuditEntry) -> list[ChangeLine]:
-    """(label, text) for each recorded change, in Chinese; an update's [old, new] pairs read "old → new"."""
-    return change_lines(entry)
-
-
 # ---------------------------------------------------------------- roster import
 
 ROW_TABS = (
@@ -231,3 +202,26 @@ def import_preview_context(report: dict[str, Any], params: Any, page_size: int =
         show = ""
     page = Paginator(import_rows(report, show), page_size).get_page(params.get("page"))
     return {"report": report, "tabs": import_tabs(report), "show": show, "page_obj": page}
+
+
+def _display(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "（空）"
+    if isinstance(value, list):
+        return "、".join(_display(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def locked_usernames(usernames: Iterable[str]) -> set[str]:
+    """Of these login names, those django-axes holds locked now: its failures are counted per login name over all
+    its records (one per address and browser), within the cool-off time."""
+    cool_off = get_cool_off()
+    attempts = AccessAttempt.objects.filter(username__in=list(usernames))
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
+    return set(
+        attempts.order_by().values("username").annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=settings.AXES_FAILURE_LIMIT).values_list("username", flat=True)
+    )

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import string
 from collections.abc import Iterable
 from typing import Any
 
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
-from core.audit import Action, audit_record, diff_fields
+from core.audit import Action, audit_record, audit_record_many, diff_fields
+from core.models import Job
 
 from .models import Role, Unit, User, UserRole
 
@@ -97,11 +102,16 @@ def unit_set_active(*, unit: Unit, active: bool, by: Any, ip: str | None = None)
     return unit
 
 
+SAME_PASSWORD = "新密码不能与当前密码相同，请另设一个。"
+
+
 def generate_initial_password(length: int = 12) -> str:
     """A random password that passes the complexity validators."""
     alphabet = string.ascii_letters + string.digits + "!@#%*"
     while True:
-        pw = "".join(secrets.choice(alphabet) for _ in range(length))
+        # A letter or digit first: a cell that begins with @ would be escaped in the password sheet.
+        pw = secrets.choice(string.ascii_letters + string.digits) + "".join(
+            secrets.choice(alphabet) for _ in range(length - 1))
         if (
             any(c.islower() for c in pw) and any(c.isupper() for c in pw)
             and any(c.isdigit() for c in pw) and any(c in "!@#%*" for c in pw)
@@ -187,13 +197,20 @@ def user_set_active(*, user: User, active: bool, by: Any, ip: str | None = None)
     if user.is_active == active:
         return user
     user.is_active = active
-    user.save(update_fields=["is_active"])
-    audit_record(action=Action.ACTIVATE if active else Action.DEACTIVATE, actor=by, obj=user, ip=ip)
+    fields = ["is_active"]
+    if not active:
+        user.session_version += 1  # every session signed in before ends: reactivating does not bring them back
+        fields.append("session_version")
+    user.save(update_fields=fields)
+    audit_record(action=Action.ACTIVATE if active else Action.DEACTIVATE, actor=by, obj=user, ip=ip,
+                 note="" if active else "该账号的全部会话已结束")
     return user
 
 
 @transaction.atomic
 def user_change_password(*, user: User, new_password: str, ip: str | None = None) -> User:
+    if user.check_password(new_password):  # the initial password on a forced change, the current one otherwise
+        raise ValidationError(SAME_PASSWORD, code="password_reused")
     validate_password(new_password, user)
     user.set_password(new_password)
     user.must_change_password = False
@@ -203,18 +220,114 @@ def user_change_password(*, user: User, new_password: str, ip: str | None = None
 
 
 @transaction.atomic
+def user_unlock(*, user: User, by: Any, ip: str | None = None) -> int:
+    """End a lockout after too many failed logins: the failures counted against the login name are cleared."""
+    cleared = int(axes_reset(username=user.username) or 0)
+    audit_record(action=Action.UNLOCK, actor=by, obj=user, ip=ip, note=f"清除登录失败记录 {cleared} 条")
+    return cleared
+
+
+@transaction.atomic
 def user_reset_password(*, user: User, by: Any, ip: str | None = None) -> str:
     """An admin issues a new one-time password."""
     initial = generate_initial_password()
     user.set_password(initial)
     user.must_change_password = True
-    user.save(update_fields=["password", "must_change_password"])
+    user.session_version += 1
+    user.save(update_fields=["password", "must_change_password", "session_version"])
     audit_record(action=Action.PASSWORD, actor=by, obj=user, ip=ip, note="管理员重置初始密码")
     return initial
 
 
 def depth_of(path: str) -> int:
     return path.count("/") - 1
+
+
+# ---- initial passwords of a users import ------------------------------------------------------------------------
+# The job's report holds them in clear (the accounts' hashes are set) until the first download or
+# INITIAL_PASSWORD_TTL_HOURS, whichever comes first; then only the login names stay, so that an admin can issue new
+# ones to the accounts that have not yet changed theirs.
+
+PASSWORDS = "initial_passwords"
+CLEARED = "passwords_cleared"  # {"at": ISO time, "reason": "downloaded" | "expired", "accounts": [login names]}
+
+
+def _clear_passwords(job: Job, reason: str) -> list[dict[str, str]]:
+    report = dict(job.report or {})
+    taken = list(report.get(PASSWORDS) or [])
+    accounts = sorted({*(item.get("username", "") for item in taken), *(report.get(CLEARED) or {}).get("accounts", [])})
+    report[PASSWORDS] = []
+    report[CLEARED] = {"at": timezone.now().isoformat(), "reason": reason, "accounts": [a for a in accounts if a]}
+    report.pop("passwords_issued_at", None)
+    job.report = report
+    job.save(update_fields=["report"])
+    return taken
+
+
+@transaction.atomic
+def initial_passwords_take(*, job: Job, by: Any, ip: str | None = None) -> list[dict[str, str]]:
+    """The first download: the passwords leave the job with it. A second one gets nothing."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if not (job.report or {}).get(PASSWORDS):
+        return []
+    taken = _clear_passwords(job, "downloaded")
+    audit_record(action=Action.EXPORT, actor=by, obj=job, ip=ip,
+                 note=f"下载新账号初始密码表（{len(taken)} 个账号），系统已删除")
+    return taken
+
+
+def _issued_at(job: Job) -> dt.datetime:
+    at = (job.report or {}).get("passwords_issued_at")
+    return dt.datetime.fromisoformat(at) if at else (job.finished_at or job.created_at)
+
+
+def initial_passwords_purge(*, now: dt.datetime | None = None) -> int:
+    """Clear the passwords nobody downloaded within INITIAL_PASSWORD_TTL_HOURS; the number of jobs cleared.
+    Safe to run twice or at once: each job is locked and looked at again before it is cleared."""
+    deadline = (now or timezone.now()) - dt.timedelta(hours=settings.INITIAL_PASSWORD_TTL_HOURS)
+    cleared = 0
+    waiting = [pk for pk, report in Job.objects.filter(kind="users").values_list("pk", "report")
+               if (report or {}).get(PASSWORDS)]  # a users import is a rare job: read them all
+    for pk in waiting:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=pk)
+            passwords = (job.report or {}).get(PASSWORDS)
+            if not passwords or _issued_at(job) > deadline:
+                continue
+            _clear_passwords(job, "expired")
+            audit_record(action=Action.UPDATE, obj=job, note=(
+                f"新账号初始密码（{len(passwords)} 个）超过 {settings.INITIAL_PASSWORD_TTL_HOURS} 小时未下载，已清除"))
+            cleared += 1
+    return cleared
+
+
+@transaction.atomic
+def initial_passwords_reissue(*, job: Job, by: Any, ip: str | None = None) -> int:
+    """New one-time passwords for the accounts this import created that still wait for their first change; they
+    are kept on the job to be downloaded once, like the first ones. The number of accounts."""
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    report = dict(job.report or {})
+    if report.get(PASSWORDS):
+        raise ValidationError("初始密码表还没有下载，请先下载，无需重新生成。")
+    names = (report.get(CLEARED) or {}).get("accounts", [])
+    users = list(User.objects.filter(username__in=names, is_active=True, must_change_password=True).order_by("id"))
+    if not users:
+        raise ValidationError("本次导入新建的账号都已修改过密码（或已停用），无需重新生成初始密码。")
+    issued = []
+    for user in users:
+        password = generate_initial_password()
+        user.set_password(password)
+        user.session_version += 1
+        issued.append({"username": user.username, "full_name": user.full_name, "password": password})
+    User.objects.bulk_update(users, ["password", "session_version"])
+    audit_record_many(action=Action.PASSWORD, actor=by, ip=ip, note="管理员重新生成导入账号的初始密码",
+                      items=[(u, {}) for u in users])
+    report[PASSWORDS] = issued
+    report["passwords_issued_at"] = timezone.now().isoformat()
+    job.report = report
+    job.save(update_fields=["report"])
+    audit_record(action=Action.UPDATE, actor=by, obj=job, ip=ip, note=f"重新生成 {len(users)} 个账号的初始密码")
+    return len(users)
 
 
 __all__ = [
@@ -227,5 +340,9 @@ __all__ = [
     "user_create",
     "user_reset_password",
     "user_set_active",
+    "user_unlock",
+    "initial_passwords_purge",
+    "initial_passwords_reissue",
+    "initial_passwords_take",
     "user_update",
 ]

@@ -3,7 +3,56 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(f"密码太短，至少需要 {self.min_length} 位。", code="password_too_short")
+
+    def get_help_text(self) -> str:
+        return f"至少 {self.min_length} 位。"
+
+
+class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
+    LABELS = {"username": "登录名", "first_name": "名", "last_name": "姓", "email": "电子邮箱", "full_name": "姓名",
+              "phone": "手机号"}
+
+    def __init__(self, user_attributes: Any = ("username", "full_name", "phone", "email"),
+                 max_similarity: float = 0.7) -> None:
+        super().__init__(user_attributes=user_attributes, max_similarity=max_similarity)
+
+    def validate(self, password: str, user: Any = None) -> None:
+        for attribute in self.user_attributes:  # one at a time, to name the one that is too close
+            one = password_validation.UserAttributeSimilarityValidator((attribute,), self.max_similarity)
+            try:
+                one.validate(password, user)
+            except ValidationError as exc:
+                label = self.LABELS.get(attribute, "账号信息")
+                raise ValidationError(f"密码与{label}过于相似。", code="password_too_similar") from exc
+
+    def get_help_text(self) -> str:
+        return "不能与登录名、姓名、手机号、电子邮箱过于相似。"
+
+
+class CommonPasswordValidator(password_validation.CommonPasswordValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        if password.lower().strip() in self.passwords:
+            raise ValidationError("这个密码太常见，容易被猜中，请另设一个。", code="password_too_common")
+
+    def get_help_text(self) -> str:
+        return "不能是常见密码。"
+
+
+class NumericPasswordValidator(password_validation.NumericPasswordValidator):
+    def validate(self, password: str, user: Any = None) -> None:
+        if password.isdigit():
+            raise ValidationError("密码不能全是数字。", code="password_entirely_numeric")
+
+    def get_help_text(self) -> str:
+        return "不能全是数字。"
 
 
 class ComplexityValidator:

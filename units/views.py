@@ -6,15 +6,16 @@ through `visible_to` (404 for anything out of scope, the same answer as for anyt
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,23 +27,27 @@ from django_htmx.http import HttpResponseClientRefresh
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from core.audit import Action, audit_record, client_ip
-from core.jobs import job_apply, job_forget, job_import_create, job_preview, job_repreview
+from core.audit import client_ip
+from core.jobs import job_apply, job_import_create, job_preview, job_repreview
 from core.mappings import field_choices, mapping_from_post, mapping_save
 from core.models import Job
+from core.text import excel_text
 
 from . import selectors
-from .forms import AuditFilterForm, ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
+from .forms import ChinesePasswordChangeForm, RosterUploadForm, UnitSearchForm, UserFilterForm
 from .http import parse_ids, safe_next
 from .middleware import HtmxHttpRequest
 from .models import Role, RosterKind, Unit, User
 from .navigation import menu_for
 from .roster import UNIT_COLUMNS, USER_COLUMNS
 from .services import (
+    initial_passwords_reissue,
+    initial_passwords_take,
     unit_set_active,
     user_change_password,
     user_reset_password,
     user_set_active,
+    user_unlock,
 )
 
 PAGE_SIZE = 25
@@ -192,7 +197,23 @@ def user_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         filters = {"q": data["q"], "unit": data["unit"], "role": data["role"], "status": data["status"]}
     page = _paginate(request, selectors.user_list(viewer=request.user, **filters))
-    return render(request, "units/user_list.html", {"form": form, "page_obj": page})
+    locked = selectors.locked_usernames(u.username for u in page)
+    return render(request, "units/user_list.html", {"form": form, "page_obj": page, "locked": locked})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """解锁: the lockout page sends users to an admin; this is where the admin ends it."""
+    _require_role(request, Role.ADMIN)
+    target = _get_user(request, pk)
+    back = safe_next(request, reverse("units:user_list"))
+    if request.method == "POST":
+        user_unlock(user=target, by=request.user, ip=client_ip(request))
+        messages.success(request, f"已解锁账号“{target}”，本人可以重新登录。")
+        return HttpResponseRedirect(back)
+    locked = target.username in selectors.locked_usernames([target.username])
+    return render(request, "units/user_confirm_unlock.html", {"target": target, "next": back, "locked": locked})
 
 
 @login_required
@@ -230,22 +251,6 @@ def user_reset_password_view(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"target": target, "password": password, "next": back}
         return render(request, "units/user_password_issued.html", context)
     return render(request, "units/user_confirm_reset.html", {"target": target, "next": back})
-
-
-# ---------------------------------------------------------------- audit log
-
-
-@login_required
-@require_GET
-def audit_list(request: HttpRequest) -> HttpResponse:
-    _require_role(request, Role.ADMIN)
-    form = AuditFilterForm(request.GET or None)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        filters = {k: form.cleaned_data[k] for k in ("action", "actor", "date_from", "date_to")}
-    page = _paginate(request, selectors.audit_list(**filters))
-    rows = [(entry, selectors.audit_change_lines(entry)) for entry in page]
-    return render(request, "units/audit_list.html", {"form": form, "page_obj": page, "rows": rows})
 
 
 # ---------------------------------------------------------------- roster import
@@ -297,7 +302,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="8B1A1A")
 
 
 def _header_row(ws: Any, labels: list[str], widths: list[int]) -> None:
-    ws.append(labels)
+    ws.append([excel_text(label) for label in labels])
     for i, width in enumerate(widths, start=1):
         cell = ws.cell(row=1, column=i)
         cell.font = _HEADER_FONT
@@ -337,7 +342,11 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
         "field_choices": field_choices(_roster_columns(job.kind)),
         "remap_url": reverse("units:import_remap", args=[job.pk]),
         "save_url": reverse("units:import_mapping_save", args=[job.pk]),
+        "password_ttl_hours": settings.INITIAL_PASSWORD_TTL_HOURS,
     }
+    cleared = (job.report or {}).get("passwords_cleared") or {}
+    if cleared.get("at"):
+        context["passwords_cleared_at"] = dt.datetime.fromisoformat(cleared["at"])
     return render(request, "units/import_job.html", context)
 
 
@@ -420,17 +429,10 @@ def import_passwords(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_roster_job(request, pk)
     if job.kind != RosterKind.USERS:
         raise Http404
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job.pk)
-        passwords = list((job.report or {}).get("initial_passwords") or [])
-        if passwords:
-            job_forget(job=job, key="initial_passwords")
-            audit_record(
-                action=Action.EXPORT, actor=request.user, obj=job, ip=client_ip(request),
-                note=f"下载新账号初始密码表（{len(passwords)} 个账号），系统已删除",
-            )
+    passwords = initial_passwords_take(job=job, by=request.user, ip=client_ip(request))
     if not passwords:
-        messages.warning(request, "初始密码表已经下载过，系统不再保存。如有遗失，请在“用户”页为相应账号重置密码。")
+        messages.warning(request, "初始密码表已经下载过或已超过有效期，系统不再保存。"
+                                  "如有遗失，可在本页重新生成初始密码。")
         return redirect("units:import_job", pk=job.pk)
     wb = Workbook()
     ws = wb.active
@@ -438,9 +440,29 @@ def import_passwords(request: HttpRequest, pk: int) -> HttpResponse:
     ws.title = "初始密码"
     _header_row(ws, ["登录名", "姓名", "初始密码"], [20, 14, 18])
     for item in passwords:
-        ws.append([item.get("username", ""), item.get("full_name", ""), item.get("password", "")])
+        ws.append([excel_text(item.get(k, "")) for k in ("username", "full_name", "password")])
     stamp = timezone.localtime().strftime("%Y%m%d%H%M")
     return _xlsx_response(wb, f"初始密码_{stamp}.xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_passwords_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新生成初始密码 for the accounts of this import that have not changed theirs yet; downloaded once, as before."""
+    job = _get_roster_job(request, pk)
+    if job.kind != RosterKind.USERS:
+        raise Http404
+    if request.method == "POST":
+        try:
+            n = initial_passwords_reissue(job=job, by=request.user, ip=client_ip(request))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已为 {n} 个账号重新生成初始密码，原初始密码作废；"
+                                      "请下载初始密码表并逐一告知本人。")
+        return redirect("units:import_job", pk=job.pk)
+    return render(request, "units/import_passwords_reissue.html",
+                  {"job": job, "password_ttl_hours": settings.INITIAL_PASSWORD_TTL_HOURS})
 
 
 @login_required

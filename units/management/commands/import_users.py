@@ -9,6 +9,7 @@ import openpyxl
 from django.core.management.base import CommandError, CommandParser
 from openpyxl.styles import Font
 
+from core.text import excel_text
 from units.roster import apply_roster
 
 from ._roster_command import RosterCommand
@@ -54,7 +55,7 @@ def write_passwords(path: str, rows: list[dict[str, str]]) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([r["username"], r["full_name"], r["password"]])
+        ws.append([excel_text(r[k]) for k in ("username", "full_name", "password")])
     for col, width in zip("ABC", (18, 12, 18), strict=True):
         ws.column_dimensions[col].width = width
     wb.save(path)
