@@ -18,6 +18,8 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from core.exporting import write_text
+from core.text import unescape_formula
 from core.xlsx import CellError, Column, read_table
 
 from .models import Campaign, Category
@@ -102,7 +104,8 @@ def read_category_file(file: Any) -> tuple[list[CategoryRow], list[CellError], s
     seen: dict[str, int] = {}
     for position, record in enumerate(table.records, start=1):
         bad = {e.column for e in record.errors}
-        code, name, parent = record.text("code"), record.text("name"), record.text("parent")
+        # The export's formula escape (a leading apostrophe before = + - @) is not part of the text.
+        code, name, parent = (unescape_formula(record.text(key)) for key in ("code", "name", "parent"))
         row_errors: list[CellError] = []
         if not code:
             if "类别编码" not in bad:
@@ -143,26 +146,20 @@ def rows_from_campaign(campaign: Campaign) -> list[CategoryRow]:
     ]
 
 
-def _text_cell(ws: Any, row: int, col: int, value: str) -> None:
-    """Write text that stays text: openpyxl would store "=…" as a formula."""
-    cell = ws.cell(row=row, column=col, value=value)
-    cell.data_type = "s"
-
-
 def category_workbook(categories: Sequence[Category]) -> bytes:
-    """The catalogue as an .xlsx in the import layout, so it can be edited and imported back."""
+    """The catalogue as an .xlsx in the import layout, so it can be edited and imported back; every cell through
+    `excel_text` (a name such as "=…" or "@…" is written with a leading apostrophe, which the import removes)."""
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "问题类别"
     headers = ("类别编码", "类别名称", "上级类别编码", "状态")
     for col, text in enumerate(headers, start=1):
-        ws.cell(row=1, column=col, value=text).font = Font(bold=True)
+        write_text(ws, row=1, column=col, value=text).font = Font(bold=True)
     for i, cat in enumerate(categories, start=2):
-        _text_cell(ws, i, 1, cat.code)
-        _text_cell(ws, i, 2, cat.name)
-        _text_cell(ws, i, 3, cat.parent.code if cat.parent else "")
-        _text_cell(ws, i, 4, "启用" if cat.is_active else "停用")
+        values = (cat.code, cat.name, cat.parent.code if cat.parent else "", "启用" if cat.is_active else "停用")
+        for col, value in enumerate(values, start=1):
+            write_text(ws, row=i, column=col, value=value)
     for col, width in enumerate((14, 48, 14, 8), start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"

@@ -6,7 +6,8 @@ limit.
   (`check_text`, `core.forms.CleanTextFormMixin`); whatever is already stored is stripped on the way out
   (`excel_text`).
 - Text that starts with = + - @ is written with a leading apostrophe so that no spreadsheet takes it for a formula
-  (`escape_formula`); the ledger import strips it again.
+  (`escape_formula`); the imports strip it again (`unescape_formula`). Every Excel the site writes goes through
+  `excel_text` (`core.exporting` does it for every django-import-export resource and every tablib xlsx).
 - An Excel cell holds at most 32,767 characters. Longer text is cut and ends with `CUT_MARKER`, so that a reader can
   tell the cell is not the whole text and an import leaves the stored text alone (`is_cut`).
 """
@@ -69,6 +70,13 @@ def escape_formula(value: Any) -> Any:
     return value
 
 
+def unescape_formula(text: str) -> str:
+    """Undo `escape_formula` on text read back from an export: a leading apostrophe before = + - @ goes."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_CHARS:
+        return text[1:]
+    return text
+
+
 def _utf16_len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
@@ -112,4 +120,5 @@ __all__ = [
     "illegal_chars",
     "is_cut",
     "strip_illegal",
+    "unescape_formula",
 ]

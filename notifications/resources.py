@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from import_export import fields, resources
+from import_export import fields
 
-from core.text import excel_text
+from core.exporting import ExportModelResource, xlsx_bytes
 
 from .models import Delivery
 
@@ -18,8 +17,8 @@ def _local(value: dt.datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-class DeliveryResource(resources.ModelResource):
-    """Export only: each text goes through `excel_text` (no formulas, no characters XML cannot hold)."""
+class DeliveryResource(ExportModelResource):
+    """Export only; every cell is made safe for a spreadsheet by `ExportModelResource`."""
 
     created_at = fields.Field(attribute="created_at", column_name="时间")
     channel = fields.Field(attribute="channel", column_name="渠道")
@@ -44,9 +43,6 @@ class DeliveryResource(resources.ModelResource):
     @staticmethod
     def queryset_for(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
         return qs.select_related("recipient", "robot", "unit")
-
-    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
-        return excel_text(super().export_field(field, instance, **kwargs))
 
     def dehydrate_id(self, d: Delivery) -> int:
         return d.pk
@@ -84,10 +80,7 @@ class DeliveryResource(resources.ModelResource):
 
 
 def deliveries_xlsx(qs: QuerySet[Delivery]) -> bytes:
-    dataset = DeliveryResource().export(queryset=DeliveryResource.queryset_for(qs))
-    dataset.title = "发送记录"
-    data: bytes = dataset.export("xlsx")
-    return data
+    return xlsx_bytes(DeliveryResource().export(queryset=DeliveryResource.queryset_for(qs)), title="发送记录")
 
 
 __all__ = ["DeliveryResource", "deliveries_xlsx"]

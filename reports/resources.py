@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from import_export import fields, resources
+from import_export import fields
 
-from core.text import excel_text
+from core.exporting import ExportResource, xlsx_bytes
 
 from .dashboard import Dashboard, Group, Row
 from .figures import rate_text
 
 
-class _Plain(resources.Resource):
-    def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
-        return excel_text(super().export_field(field, instance, **kwargs))
-
-
-class UnitRowResource(_Plain):
+class UnitRowResource(ExportResource):
     rank = fields.Field(column_name="排名")
     unit = fields.Field(column_name="单位")
     total = fields.Field(column_name="问题总数")
@@ -60,7 +55,7 @@ class UnitRowResource(_Plain):
         return r.light
 
 
-class GroupResource(_Plain):
+class GroupResource(ExportResource):
     label = fields.Field(column_name="分组")
     total = fields.Field(column_name="问题总数")
     closed = fields.Field(column_name="已销号")
@@ -87,7 +82,7 @@ class GroupResource(_Plain):
         return rate_text(g.figures.closure_rate)
 
 
-class TrendResource(_Plain):
+class TrendResource(ExportResource):
     label = fields.Field(column_name="月份")
     new = fields.Field(column_name="新增")
     closed = fields.Field(column_name="销号")
@@ -122,6 +117,4 @@ def dashboard_table_xlsx(board: Dashboard, table: str) -> bytes:
         dataset = GroupResource("问题类别").export(queryset=board.categories)
     else:
         dataset = GroupResource("问题来源").export(queryset=board.sources)
-    dataset.title = TABLES[table]
-    data: bytes = dataset.export("xlsx")
-    return data
+    return xlsx_bytes(dataset, title=TABLES[table])

@@ -1,4 +1,4 @@
-"""督办单台账 out to Excel: one order a row, in Chinese, text made safe for a spreadsheet (`core.text.excel_text`)."""
+"""督办单台账 out to Excel: one order a row, in Chinese, every cell made safe for a spreadsheet (`core.exporting`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from import_export import fields, resources
+from import_export import fields
 
-from core.text import excel_text
+from core.exporting import ExportModelResource, xlsx_bytes
 
 from .models import SupervisionOrder
 from .orders import is_overdue
@@ -27,7 +27,7 @@ def _person(user: Any) -> str:
     return (user.full_name or user.username) if user is not None else ""
 
 
-class OrderResource(resources.ModelResource):
+class OrderResource(ExportModelResource):
     number = fields.Field(column_name="督办单号", dehydrate_method="dehydrate_number")
     title = fields.Field(column_name="文书名称", dehydrate_method="dehydrate_title")
     level = fields.Field(column_name="督办级别", dehydrate_method="dehydrate_level")
@@ -66,17 +66,17 @@ class OrderResource(resources.ModelResource):
     def dehydrate_problem_number(self, o: SupervisionOrder) -> str:
         return o.problem.number
 
-    def dehydrate_summary(self, o: SupervisionOrder) -> Any:
-        return excel_text(o.problem.summary)
+    def dehydrate_summary(self, o: SupervisionOrder) -> str:
+        return o.problem.summary
 
-    def dehydrate_lead_unit(self, o: SupervisionOrder) -> Any:
-        return excel_text(o.problem.lead_unit.name) if o.problem.lead_unit else ""
+    def dehydrate_lead_unit(self, o: SupervisionOrder) -> str:
+        return o.problem.lead_unit.name if o.problem.lead_unit else ""
 
     def dehydrate_deadline(self, o: SupervisionOrder) -> str:
         return _date(o.problem.deadline) or "长期坚持"
 
-    def dehydrate_requirements(self, o: SupervisionOrder) -> Any:
-        return excel_text(o.requirements)
+    def dehydrate_requirements(self, o: SupervisionOrder) -> str:
+        return o.requirements
 
     def dehydrate_reply_deadline(self, o: SupervisionOrder) -> str:
         return _date(o.reply_deadline)
@@ -84,25 +84,24 @@ class OrderResource(resources.ModelResource):
     def dehydrate_status(self, o: SupervisionOrder) -> str:
         return "逾期未回复" if is_overdue(o, self.today) else o.get_status_display()
 
-    def dehydrate_issued_by(self, o: SupervisionOrder) -> Any:
-        return excel_text(_person(o.issued_by))
+    def dehydrate_issued_by(self, o: SupervisionOrder) -> str:
+        return _person(o.issued_by)
 
     def dehydrate_issued_at(self, o: SupervisionOrder) -> str:
         return _moment(o.issued_at)
 
-    def dehydrate_reply(self, o: SupervisionOrder) -> Any:
-        return excel_text(o.reply)
+    def dehydrate_reply(self, o: SupervisionOrder) -> str:
+        return o.reply
 
-    def dehydrate_replied_by(self, o: SupervisionOrder) -> Any:
-        return excel_text(_person(o.replied_by))
+    def dehydrate_replied_by(self, o: SupervisionOrder) -> str:
+        return _person(o.replied_by)
 
     def dehydrate_replied_at(self, o: SupervisionOrder) -> str:
         return _moment(o.replied_at)
 
 
 def orders_xlsx(qs: QuerySet[SupervisionOrder]) -> bytes:
-    data: bytes = OrderResource().export(queryset=qs).export("xlsx")
-    return data
+    return xlsx_bytes(OrderResource().export(queryset=qs))
 
 
 __all__ = ["OrderResource", "orders_xlsx"]

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.text import excel_text
 from core.xlsx import XlsxError, cell_text, open_workbook
 from ledger.models import Problem
 
@@ -80,7 +81,8 @@ def write_versions(wb: Any, problems: list[Problem]) -> None:
     ws.sheet_state = "hidden"
     ws.append(HEADER)
     for p in problems:
-        ws.append([p.number, p.version, json.dumps(digests(p), ensure_ascii=False, separators=(",", ":"))])
+        ws.append([excel_text(p.number), p.version,
+                   excel_text(json.dumps(digests(p), ensure_ascii=False, separators=(",", ":")))])
 
 
 @dataclass

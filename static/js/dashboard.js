@@ -19,6 +19,9 @@
     if (!el) { return; }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     option.color = palette;
+    // The tooltip is drawn on the canvas: ECharts' HTML tooltip is markup with style attributes, which the
+    // Content-Security-Policy refuses.
+    if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     option.textStyle = { fontFamily: "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif" };
     chart.setOption(option);
     if (onClick) { chart.on("click", onClick); }

@@ -292,7 +292,8 @@ def test_export_keeps_formula_like_names_as_text(people, campaign):
     services.category_create(campaign=campaign, by=people.office, code="1", name="=HYPERLINK(\"x\")")
     data = category_workbook(list(Category.objects.filter(campaign=campaign)))
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
-    assert ws["B2"].data_type == "s" and ws["B2"].value == '=HYPERLINK("x")'
+    # escaped with an apostrophe, which the import strips again
+    assert ws["B2"].data_type == "s" and ws["B2"].value == '\'=HYPERLINK("x")'
     assert xlsx_bytes([HEADER])  # the helper itself works
 
 
