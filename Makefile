@@ -90,8 +90,15 @@ run: install vendor dirs demo
 	echo "Serving http://$(HOST):$(PORT)/ — log in with a demo account above; Ctrl-C stops the server and Celery."; \
 	$(DEV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The whole suite: the tests without a browser on TEST_WORKERS processes (each has its own test database), then the
+# browser tests one at a time (several Chromiums at once on a 2-core machine make their waits flaky). With
+# PYTEST_ARGS set, one plain run with those arguments instead.
+TEST_WORKERS ?= 2
 test: install vendor dirs browser-deps
-	@rc=0; $(PYTEST) $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; \
+	if [ -n "$(PYTEST_ARGS)" ]; then $(PYTEST) $(PYTEST_ARGS) || rc=$$?; \
+	else $(PYTEST) -n $(TEST_WORKERS) -m "not browser" || rc=$$?; \
+	     if [ $$rc -eq 0 ]; then $(PYTEST) -m browser || rc=$$?; fi; fi; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
 	exit $$rc
 
