@@ -153,7 +153,7 @@ def test_count_rows_uses_the_dimension_or_counts_within_the_bound(tmp_path, sett
 # ---- what the archive holds, counted before openpyxl parses anything ------------------------------------------
 
 def refuse_parsing(monkeypatch):
-    monkeypatch.setattr(core.xlsx.openpyxl, "load_workbook", lambda *a, **kw: pytest.fail("parsed"))
+    monkeypatch.setattr(core.xlsx.workbook.openpyxl, "load_workbook", lambda *a, **kw: pytest.fail("parsed"))
 
 
 def test_a_sheet_holding_more_cells_than_the_bound_is_refused_before_parsing(tmp_path, settings, monkeypatch):
