@@ -196,7 +196,7 @@ def test_tags_cut_by_the_read_buffer_are_counted_once(tmp_path, settings, monkey
     for r in range(50):
         wb.active.append([f"C{r}", f"单位{r}"])
     wb.save(tmp_path / "cells.xlsx")
-    monkeypatch.setattr(core.xlsx, "_CHUNK", 7)  # every tag falls across a boundary somewhere
+    monkeypatch.setattr(core.xlsx.workbook, "_CHUNK", 7)  # every tag falls across a boundary somewhere
     settings.XLSX_MAX_CELLS = 100
     with open_workbook(tmp_path / "cells.xlsx") as wb_:
         assert len(wb_.active.rows()) == 50
@@ -225,7 +225,7 @@ EXPECTED_MERGES = {MergedRange(1, 1, 3, 1), MergedRange(1, 2, 1, 5), MergedRange
 @pytest.mark.parametrize("chunk", [1 << 20, 5], ids=["one-read", "tags-across-reads"])
 def test_merged_ranges_come_from_the_sheet_xml(tmp_path, monkeypatch, chunk):
     path = merged_file(tmp_path / "m.xlsx")
-    monkeypatch.setattr(core.xlsx, "_CHUNK", chunk)
+    monkeypatch.setattr(core.xlsx.workbook, "_CHUNK", chunk)
     with open_workbook(path) as wb:
         assert set(wb.active.merged_ranges()) == EXPECTED_MERGES
 
