@@ -469,8 +469,7 @@ def _serve_evidence(evidence: Evidence, *, inline: bool) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = EVIDENCE_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Cache-Control"] = "no-store"
-    return response
+    return response  # Cache-Control: no-store comes with every response (core.headers)
 
 
 @login_required
